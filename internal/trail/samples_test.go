@@ -1,0 +1,90 @@
+package trail
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// samples returns the sample events of one events/ directory.
+func samples(tb testing.TB, dir string) map[string][]byte {
+	tb.Helper()
+	paths, err := filepath.Glob(filepath.Join("..", "..", "events", dir, "*.json"))
+	if err != nil || len(paths) == 0 {
+		tb.Fatalf("no samples in events/%s (%v)", dir, err)
+	}
+	out := make(map[string][]byte, len(paths))
+	for _, p := range paths {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out[filepath.Base(p)] = raw
+	}
+	return out
+}
+
+// Every sample a rule delivers parses into a trigger that names its action
+// (the file name's first word) and at least one resource.
+func TestSamplesParse(t *testing.T) {
+	for _, dir := range []string{"on-lambda-change", "on-network-change"} {
+		for name, raw := range samples(t, dir) {
+			t.Run(dir+"/"+name, func(t *testing.T) {
+				tr, err := Parse(raw)
+				if err != nil {
+					t.Fatalf("Parse: %v", err)
+				}
+				if want, _, _ := strings.Cut(name, "-"); tr.Action != want {
+					t.Errorf("action = %q, want %q", tr.Action, want)
+				}
+				if tr.Skip != "" || tr.EventID == "" || tr.Actor == nil || len(tr.Resources) == 0 {
+					t.Errorf("trigger = %+v", tr)
+				}
+			})
+		}
+	}
+	tr, err := Parse(samples(t, "sweep")["scheduled.json"])
+	if err != nil || tr.Action != ActionSweep {
+		t.Errorf("scheduled sample: %+v, %v", tr, err)
+	}
+}
+
+// Events no rule delivers are still handled: failed calls are skipped,
+// everything else is a terminal error, never a panic.
+func TestUnmatchedSamples(t *testing.T) {
+	for name, raw := range samples(t, "unmatched") {
+		t.Run(name, func(t *testing.T) {
+			tr, err := Parse(raw)
+			var perr *Error
+			switch {
+			case err == nil && tr.Skip == "":
+				t.Errorf("accepted as work: %+v", tr)
+			case err != nil && !errors.As(err, &perr):
+				t.Errorf("err = %v, want a *trail.Error", err)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, dir := range []string{"on-lambda-change", "on-network-change", "sweep", "unmatched"} {
+		for _, raw := range samples(f, dir) {
+			f.Add(raw)
+		}
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		tr, err := Parse(raw)
+		if err != nil {
+			var perr *Error
+			if !errors.As(err, &perr) {
+				t.Fatalf("err = %v, want a *trail.Error", err)
+			}
+			return
+		}
+		if tr.Action == "" || tr.Resources == nil && tr.Action != ActionSweep {
+			t.Fatalf("accepted trigger without an action or resources: %+v", tr)
+		}
+	})
+}
