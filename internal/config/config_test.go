@@ -1,0 +1,36 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    Config
+		wantErr string
+	}{
+		{"alarm is the default", map[string]string{}, Config{Mode: ModeAlarm}, ""},
+		{"remediate in any case", map[string]string{"MODE": " Remediate "}, Config{Mode: ModeRemediate}, ""},
+		{"topic and queue", map[string]string{"ALERT_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:alerts", "DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq"},
+			Config{Mode: ModeAlarm, AlertTopicARN: "arn:aws:sns:eu-west-1:123456789012:alerts", DeadLetterQueueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq"}, ""},
+		{"unknown mode", map[string]string{"MODE": "fix"}, Config{}, `MODE="fix"`},
+		{"topic name instead of ARN", map[string]string{"ALERT_TOPIC_ARN": "alerts"}, Config{}, "not an SNS topic ARN"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parse(func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("got %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,346 @@
+// Package inventory reads workloads from the Lambda and MSK APIs: an event
+// source mapping or a function, the network identity its ENIs take, and
+// what it must reach. The event that triggered a run is only a hint; this
+// package re-reads the current state.
+package inventory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/kafka"
+	kafkatypes "github.com/aws/aws-sdk-go-v2/service/kafka/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/vpcmedic/vpcmedic/internal/workload"
+)
+
+// Lambda is the part of the Lambda API the inventory calls.
+type Lambda interface {
+	GetEventSourceMapping(context.Context, *lambda.GetEventSourceMappingInput, ...func(*lambda.Options)) (*lambda.GetEventSourceMappingOutput, error)
+	GetFunctionConfiguration(context.Context, *lambda.GetFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error)
+	ListTags(context.Context, *lambda.ListTagsInput, ...func(*lambda.Options)) (*lambda.ListTagsOutput, error)
+}
+
+// Kafka is the part of the MSK API the inventory calls.
+type Kafka interface {
+	DescribeClusterV2(context.Context, *kafka.DescribeClusterV2Input, ...func(*kafka.Options)) (*kafka.DescribeClusterV2Output, error)
+	GetBootstrapBrokers(context.Context, *kafka.GetBootstrapBrokersInput, ...func(*kafka.Options)) (*kafka.GetBootstrapBrokersOutput, error)
+}
+
+// EC2 is the part of the EC2 API the inventory calls: only to learn which
+// VPC a workload's subnets are in.
+type EC2 interface {
+	ec2.DescribeSubnetsAPIClient
+}
+
+// Reader resolves workloads.
+type Reader struct {
+	Lambda Lambda
+	Kafka  Kafka
+	EC2    EC2
+}
+
+// ErrNotFound is returned when the workload no longer exists.
+var ErrNotFound = errors.New("not found")
+
+// Source access configuration types that carry a secret ARN.
+var secretAuthTypes = []string{"SASL_SCRAM_256_AUTH", "SASL_SCRAM_512_AUTH", "BASIC_AUTH", "CLIENT_CERTIFICATE_TLS_AUTH"}
+
+// ESM reads one event source mapping. A mapping that is not Kafka is not a
+// workload vpcmedic checks: it returns (nil, nil).
+func (r *Reader) ESM(ctx context.Context, uuid string) (*workload.Workload, error) {
+	out, err := r.Lambda.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(uuid)})
+	if err != nil {
+		var nf *lambdatypes.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return nil, fmt.Errorf("event source mapping %s: %w", uuid, ErrNotFound)
+		}
+		return nil, fmt.Errorf("get event source mapping %s: %w", uuid, err)
+	}
+	cfg := lambdatypes.EventSourceMappingConfiguration{
+		UUID: out.UUID, FunctionArn: out.FunctionArn, EventSourceArn: out.EventSourceArn,
+		SelfManagedEventSource: out.SelfManagedEventSource, SourceAccessConfigurations: out.SourceAccessConfigurations,
+		ProvisionedPollerConfig: out.ProvisionedPollerConfig, DestinationConfig: out.DestinationConfig,
+		State: out.State, LastProcessingResult: out.LastProcessingResult, StateTransitionReason: out.StateTransitionReason,
+	}
+	return r.kafkaWorkload(ctx, cfg)
+}
+
+func (r *Reader) kafkaWorkload(ctx context.Context, cfg lambdatypes.EventSourceMappingConfiguration) (*workload.Workload, error) {
+	source := aws.ToString(cfg.EventSourceArn)
+	selfManaged := cfg.SelfManagedEventSource != nil && len(cfg.SelfManagedEventSource.Endpoints) > 0
+	if !selfManaged && !isKafkaARN(source) {
+		return nil, nil
+	}
+	w := &workload.Workload{
+		Kind:        workload.KindKafkaESM,
+		ID:          aws.ToString(cfg.UUID),
+		FunctionARN: unqualified(aws.ToString(cfg.FunctionArn)),
+		Kafka: &workload.Kafka{
+			EventSourceARN:        source,
+			OnDemand:              cfg.ProvisionedPollerConfig == nil,
+			State:                 aws.ToString(cfg.State),
+			LastProcessingResult:  aws.ToString(cfg.LastProcessingResult),
+			StateTransitionReason: aws.ToString(cfg.StateTransitionReason),
+		},
+	}
+	if d := cfg.DestinationConfig; d != nil && d.OnFailure != nil {
+		w.Kafka.OnFailureDestination = aws.ToString(d.OnFailure.Destination)
+	}
+	for _, sa := range cfg.SourceAccessConfigurations {
+		kind, uri := string(sa.Type), aws.ToString(sa.URI)
+		switch kind {
+		case "VPC_SUBNET":
+			w.Network.SubnetIDs = append(w.Network.SubnetIDs, strings.TrimPrefix(uri, "subnet:"))
+		case "VPC_SECURITY_GROUP":
+			w.Network.SecurityGroupIDs = append(w.Network.SecurityGroupIDs, strings.TrimPrefix(uri, "security_group:"))
+		default:
+			w.Kafka.AuthTypes = append(w.Kafka.AuthTypes, kind)
+			if slices.Contains(secretAuthTypes, kind) {
+				w.Kafka.SecretARNs = append(w.Kafka.SecretARNs, uri)
+			}
+		}
+	}
+	fnName := functionName(w.FunctionARN)
+	switch {
+	case selfManaged:
+		w.Kafka.Source = workload.SourceSelfManagedKafka
+		servers := cfg.SelfManagedEventSource.Endpoints["KAFKA_BOOTSTRAP_SERVERS"]
+		w.Kafka.BrokerPorts = portsOf(strings.Join(servers, ","), 9092)
+		w.Name = fmt.Sprintf("%s <- self-managed Kafka", fnName)
+		if len(w.Network.SubnetIDs) == 0 {
+			w.Unresolved = "the mapping has no VPC_SUBNET source access configuration: its brokers are reached over the internet, outside any VPC vpcmedic can check"
+			return w, nil
+		}
+	case strings.Contains(source, ":vpc-connection/"):
+		w.Kafka.Source = workload.SourceMSKCrossAccount
+		w.Name = fmt.Sprintf("%s <- MSK via VPC connection", fnName)
+		w.Unresolved = fmt.Sprintf("the event source %s is a managed VPC connection to a cluster in another account: the cluster's VPC is not visible from this account", source)
+		return w, nil
+	default:
+		if err := r.resolveMSK(ctx, w); err != nil {
+			return nil, err
+		}
+		w.Name = fmt.Sprintf("%s <- MSK %s", fnName, w.Kafka.ClusterName)
+		if w.Unresolved != "" {
+			return w, nil
+		}
+	}
+	vpc, err := r.vpcOf(ctx, w.Network.SubnetIDs)
+	if err != nil {
+		return nil, err
+	}
+	w.Network.VPCID = vpc
+	return w, nil
+}
+
+func isKafkaARN(s string) bool {
+	a, err := arn.Parse(s)
+	return err == nil && a.Service == "kafka"
+}
+
+// resolveMSK fills the network identity and ports from the cluster: the
+// ESM's ENIs live in the cluster's client subnets with its security groups.
+func (r *Reader) resolveMSK(ctx context.Context, w *workload.Workload) error {
+	clusterARN := w.Kafka.EventSourceARN
+	out, err := r.Kafka.DescribeClusterV2(ctx, &kafka.DescribeClusterV2Input{ClusterArn: aws.String(clusterARN)})
+	if err != nil {
+		var nf *kafkatypes.NotFoundException
+		if errors.As(err, &nf) {
+			w.Kafka.Source = workload.SourceMSK
+			w.Unresolved = fmt.Sprintf("the MSK cluster %s does not exist (any more)", clusterARN)
+			return nil
+		}
+		return fmt.Errorf("describe cluster %s: %w", clusterARN, err)
+	}
+	c := out.ClusterInfo
+	if c == nil {
+		return fmt.Errorf("describe cluster %s: empty answer", clusterARN)
+	}
+	w.Kafka.ClusterName = aws.ToString(c.ClusterName)
+	switch {
+	case c.Provisioned != nil:
+		w.Kafka.Source = workload.SourceMSK
+		if g := c.Provisioned.BrokerNodeGroupInfo; g != nil {
+			w.Network.SubnetIDs = g.ClientSubnets
+			w.Network.SecurityGroupIDs = g.SecurityGroups
+		}
+		w.Kafka.ClientAuthentication = provisionedAuth(c.Provisioned)
+	case c.Serverless != nil:
+		w.Kafka.Source = workload.SourceMSKServerless
+		for _, vc := range c.Serverless.VpcConfigs {
+			w.Network.SubnetIDs = append(w.Network.SubnetIDs, vc.SubnetIds...)
+			w.Network.SecurityGroupIDs = append(w.Network.SecurityGroupIDs, vc.SecurityGroupIds...)
+		}
+		w.Kafka.ClientAuthentication = []string{"iam"}
+	default:
+		w.Kafka.Source = workload.SourceMSK
+		w.Unresolved = fmt.Sprintf("the MSK cluster %s is neither provisioned nor serverless", clusterARN)
+		return nil
+	}
+	if len(w.Network.SubnetIDs) == 0 {
+		w.Unresolved = fmt.Sprintf("the MSK cluster %s reports no client subnets", clusterARN)
+		return nil
+	}
+	brokers, err := r.Kafka.GetBootstrapBrokers(ctx, &kafka.GetBootstrapBrokersInput{ClusterArn: aws.String(clusterARN)})
+	if err != nil {
+		return fmt.Errorf("get bootstrap brokers of %s: %w", clusterARN, err)
+	}
+	w.Kafka.BrokerPorts = mskPorts(w.Kafka, brokers)
+	return nil
+}
+
+func provisionedAuth(p *kafkatypes.Provisioned) []string {
+	var out []string
+	ca := p.ClientAuthentication
+	if ca != nil && ca.Sasl != nil && ca.Sasl.Iam != nil && aws.ToBool(ca.Sasl.Iam.Enabled) {
+		out = append(out, "iam")
+	}
+	if ca != nil && ca.Sasl != nil && ca.Sasl.Scram != nil && aws.ToBool(ca.Sasl.Scram.Enabled) {
+		out = append(out, "scram")
+	}
+	if ca != nil && ca.Tls != nil && aws.ToBool(ca.Tls.Enabled) {
+		out = append(out, "tls")
+	}
+	if ca == nil || ca.Unauthenticated != nil && aws.ToBool(ca.Unauthenticated.Enabled) {
+		out = append(out, "unauthenticated")
+	}
+	return out
+}
+
+// mskPorts picks the in-VPC broker ports the ESM uses: the authentication
+// its source access configuration names, else IAM when the cluster has it
+// (Lambda then authenticates with the execution role), else unauthenticated.
+func mskPorts(k *workload.Kafka, b *kafka.GetBootstrapBrokersOutput) []int {
+	var brokers string
+	switch {
+	case slices.ContainsFunc(k.AuthTypes, func(t string) bool { return strings.HasPrefix(t, "SASL_SCRAM") }):
+		brokers = aws.ToString(b.BootstrapBrokerStringSaslScram)
+	case slices.Contains(k.AuthTypes, "CLIENT_CERTIFICATE_TLS_AUTH"):
+		brokers = aws.ToString(b.BootstrapBrokerStringTls)
+	case slices.Contains(k.ClientAuthentication, "iam"):
+		brokers = aws.ToString(b.BootstrapBrokerStringSaslIam)
+	default:
+		brokers = aws.ToString(b.BootstrapBrokerStringTls)
+		if brokers == "" {
+			brokers = aws.ToString(b.BootstrapBrokerString)
+		}
+	}
+	return portsOf(brokers, 0)
+}
+
+// portsOf returns the distinct ports of a comma-separated host:port list;
+// def is used for entries without a port (0: skip them).
+func portsOf(list string, def int) []int {
+	var out []int
+	for _, hp := range strings.Split(list, ",") {
+		hp = strings.TrimSpace(hp)
+		if hp == "" {
+			continue
+		}
+		port := def
+		if _, p, err := net.SplitHostPort(hp); err == nil {
+			if n, err := strconv.Atoi(p); err == nil {
+				port = n
+			}
+		}
+		if port > 0 && !slices.Contains(out, port) {
+			out = append(out, port)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// vpcOf returns the VPC of a workload's subnets (one call for all of them).
+func (r *Reader) vpcOf(ctx context.Context, subnetIDs []string) (string, error) {
+	out, err := r.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: subnetIDs}},
+	})
+	if err != nil {
+		return "", fmt.Errorf("describe subnets %s: %w", strings.Join(subnetIDs, ", "), err)
+	}
+	vpcs := map[string]bool{}
+	for _, s := range out.Subnets {
+		vpcs[aws.ToString(s.VpcId)] = true
+	}
+	switch len(vpcs) {
+	case 0:
+		return "", fmt.Errorf("subnets %s: %w", strings.Join(subnetIDs, ", "), ErrNotFound)
+	case 1:
+		for v := range vpcs {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("subnets %s span %d VPCs", strings.Join(subnetIDs, ", "), len(vpcs))
+}
+
+// Function reads one function. A function not attached to a VPC has no
+// network identity to check: it returns a workload with no VPC.
+func (r *Reader) Function(ctx context.Context, nameOrARN string) (*workload.Workload, error) {
+	out, err := r.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(nameOrARN)})
+	if err != nil {
+		var nf *lambdatypes.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return nil, fmt.Errorf("function %s: %w", nameOrARN, ErrNotFound)
+		}
+		return nil, fmt.Errorf("get function configuration %s: %w", nameOrARN, err)
+	}
+	fnARN := unqualified(aws.ToString(out.FunctionArn))
+	w := &workload.Workload{
+		Kind:        workload.KindFunction,
+		ID:          fnARN,
+		Name:        aws.ToString(out.FunctionName),
+		FunctionARN: fnARN,
+		Function: &workload.Function{
+			RoleARN: aws.ToString(out.Role),
+			State:   string(out.State),
+		},
+	}
+	if out.Environment != nil {
+		w.Function.Environment = out.Environment.Variables
+	}
+	if vc := out.VpcConfig; vc != nil {
+		w.Network = workload.Network{VPCID: aws.ToString(vc.VpcId), SubnetIDs: vc.SubnetIds, SecurityGroupIDs: vc.SecurityGroupIds}
+		w.Function.IPv6 = aws.ToBool(vc.Ipv6AllowedForDualStack)
+	}
+	if len(w.Network.SubnetIDs) == 0 {
+		w.Network = workload.Network{}
+		return w, nil
+	}
+	tags, err := r.Lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: aws.String(fnARN)})
+	if err != nil {
+		return nil, fmt.Errorf("list tags of %s: %w", fnARN, err)
+	}
+	w.Function.Tags = tags.Tags
+	return w, nil
+}
+
+func unqualified(fnARN string) string {
+	a, err := arn.Parse(fnARN)
+	if err != nil {
+		return fnARN
+	}
+	if parts := strings.Split(a.Resource, ":"); len(parts) > 2 {
+		a.Resource = strings.Join(parts[:2], ":")
+	}
+	return a.String()
+}
+
+func functionName(fnARN string) string {
+	if a, err := arn.Parse(fnARN); err == nil {
+		return strings.TrimPrefix(a.Resource, "function:")
+	}
+	return fnARN
+}

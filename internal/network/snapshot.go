@@ -1,0 +1,204 @@
+// Package network is the neutral model of a VPC's networking that the path
+// logic and the checks work on. It imports no AWS SDK: adapters fill it.
+package network
+
+import "net/netip"
+
+// Snapshot is what was read of one VPC at one moment.
+type Snapshot struct {
+	VPC              VPC
+	Subnets          []Subnet
+	RouteTables      []RouteTable
+	NATGateways      []NATGateway
+	InternetGateways []InternetGateway
+	Endpoints        []Endpoint
+	SecurityGroups   []SecurityGroup
+	NetworkACLs      []NetworkACL
+}
+
+// VPC holds the VPC-wide settings.
+type VPC struct {
+	ID           string
+	CIDRs        []netip.Prefix
+	DNSSupport   bool
+	DNSHostnames bool
+	// DNSServers are the DHCP options' domain name servers;
+	// "AmazonProvidedDNS" is the default.
+	DNSServers []string
+	Tags       map[string]string
+}
+
+// Subnet is one subnet of the VPC.
+type Subnet struct {
+	ID               string
+	AvailabilityZone string
+	CIDR             netip.Prefix
+	IPv6CIDRs        []netip.Prefix
+	FreeIPs          int
+	Tags             map[string]string
+}
+
+// RouteTable is a route table and the subnets explicitly associated with it.
+type RouteTable struct {
+	ID        string
+	Main      bool
+	SubnetIDs []string
+	Routes    []Route
+}
+
+// Route target kinds.
+const (
+	TargetLocal           = "local"
+	TargetInternetGateway = "internet-gateway"
+	TargetNATGateway      = "nat-gateway"
+	TargetEgressOnlyIGW   = "egress-only-internet-gateway"
+	TargetVPCEndpoint     = "vpc-endpoint"
+	TargetTransitGateway  = "transit-gateway"
+	TargetPeering         = "vpc-peering-connection"
+	TargetInterface       = "network-interface"
+	TargetOther           = "other"
+)
+
+// Route is one route of a table.
+type Route struct {
+	// Destination is the IPv4 or IPv6 CIDR; DestinationPrefixList is set
+	// instead for prefix-list routes (gateway endpoints).
+	Destination           netip.Prefix
+	DestinationPrefixList string
+	TargetKind            string
+	TargetID              string
+	// Active is false for a blackhole route (its target is gone).
+	Active bool
+}
+
+// NATGateway is one NAT gateway of the VPC.
+type NATGateway struct {
+	ID       string
+	SubnetID string
+	// State is pending, available, deleting, deleted or failed.
+	State string
+	// Connectivity is public or private.
+	Connectivity string
+}
+
+// InternetGateway is an internet gateway attached to the VPC.
+type InternetGateway struct {
+	ID       string
+	Attached bool
+}
+
+// Endpoint is a VPC endpoint.
+type Endpoint struct {
+	ID          string
+	ServiceName string
+	// Type is Interface, Gateway or GatewayLoadBalancer.
+	Type             string
+	State            string
+	SubnetIDs        []string
+	SecurityGroupIDs []string
+	RouteTableIDs    []string
+	PrivateDNS       bool
+	// Policy is the policy document; empty means the default full access.
+	Policy string
+	Tags   map[string]string
+}
+
+// SecurityGroup is a group and its rules.
+type SecurityGroup struct {
+	ID      string
+	Name    string
+	Ingress []Rule
+	Egress  []Rule
+	Tags    map[string]string
+}
+
+// Rule is one security group rule: one protocol, one port range, one peer.
+type Rule struct {
+	ID string
+	// Protocol is tcp, udp, icmp, a protocol number, or -1 for all.
+	Protocol string
+	// FromPort and ToPort are -1 when the protocol has no ports.
+	FromPort, ToPort int32
+	CIDR             netip.Prefix
+	GroupID          string
+	PrefixListID     string
+}
+
+// NetworkACL is a network ACL and the subnets it applies to.
+type NetworkACL struct {
+	ID        string
+	Default   bool
+	SubnetIDs []string
+	Entries   []ACLEntry
+}
+
+// ACLEntry is one numbered NACL rule.
+type ACLEntry struct {
+	RuleNumber int32
+	Egress     bool
+	// Allow is true for allow, false for deny.
+	Allow    bool
+	Protocol string
+	CIDR     netip.Prefix
+	// FromPort and ToPort are 0 and 65535 when the protocol has no range.
+	FromPort, ToPort int32
+}
+
+// Subnet returns the subnet with the given ID.
+func (s *Snapshot) Subnet(id string) (Subnet, bool) {
+	for _, sn := range s.Subnets {
+		if sn.ID == id {
+			return sn, true
+		}
+	}
+	return Subnet{}, false
+}
+
+// RouteTableOf returns the route table in effect for a subnet: its explicit
+// association, else the VPC's main table.
+func (s *Snapshot) RouteTableOf(subnetID string) (RouteTable, bool) {
+	var main *RouteTable
+	for i, rt := range s.RouteTables {
+		for _, id := range rt.SubnetIDs {
+			if id == subnetID {
+				return rt, true
+			}
+		}
+		if rt.Main {
+			main = &s.RouteTables[i]
+		}
+	}
+	if main == nil {
+		return RouteTable{}, false
+	}
+	return *main, true
+}
+
+// Public reports whether a subnet is public: its effective route table has
+// an active default route to an internet gateway.
+func (s *Snapshot) Public(subnetID string) bool {
+	rt, ok := s.RouteTableOf(subnetID)
+	if !ok {
+		return false
+	}
+	for _, r := range rt.Routes {
+		if r.Active && r.TargetKind == TargetInternetGateway && r.Destination.IsValid() && r.Destination.Bits() == 0 && r.Destination.Addr().Is4() {
+			return true
+		}
+	}
+	return false
+}
+
+// AvailabilityZones lists the zones of the VPC's subnets in order of first
+// appearance.
+func (s *Snapshot) AvailabilityZones() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, sn := range s.Subnets {
+		if !seen[sn.AvailabilityZone] {
+			seen[sn.AvailabilityZone] = true
+			out = append(out, sn.AvailabilityZone)
+		}
+	}
+	return out
+}

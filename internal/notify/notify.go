@@ -1,0 +1,122 @@
+// Package notify decides whether a run pages on-call and sends the alert
+// to SNS: at most one message per run.
+package notify
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/vpcmedic/vpcmedic/internal/config"
+	"github.com/vpcmedic/vpcmedic/internal/report"
+)
+
+// SNS is the part of the SNS API the notifier calls.
+type SNS interface {
+	Publish(context.Context, *sns.PublishInput, ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Notifier sends alerts.
+type Notifier struct {
+	SNS      SNS
+	TopicARN string
+}
+
+// ShouldAlert applies the paging rule: in alarm mode when a workload is
+// broken; in remediate mode when anything was broken or changed. A workload
+// vpcmedic could not verify (unknown) alone pages nobody.
+func ShouldAlert(mode string, r report.Report) bool {
+	if r.Broken() {
+		return true
+	}
+	if mode != config.ModeRemediate {
+		return false
+	}
+	for _, w := range r.Workloads {
+		if w.Before == report.StatusBroken {
+			return true
+		}
+	}
+	for _, c := range r.Changes {
+		if c.Status == report.ChangeCreated || c.Status == report.ChangeFailed {
+			return true
+		}
+	}
+	return false
+}
+
+// maxSubject is SNS's limit for e-mail subjects.
+const maxSubject = 100
+
+// Subject names the workloads and the verdict in under 100 characters.
+func Subject(r report.Report) string {
+	var broken, fixed []string
+	for _, w := range r.Workloads {
+		name := w.Name
+		if name == "" {
+			name = w.ID
+		}
+		switch {
+		case w.Status == report.StatusBroken:
+			broken = append(broken, name)
+		case w.Before == report.StatusBroken:
+			fixed = append(fixed, name)
+		}
+	}
+	var s string
+	switch {
+	case len(broken) > 0:
+		s = "vpcmedic: BROKEN " + summarise(broken)
+	case len(fixed) > 0:
+		s = "vpcmedic: fixed " + summarise(fixed)
+	default:
+		s = fmt.Sprintf("vpcmedic: %d changes made", len(r.Changes))
+	}
+	if len(s) > maxSubject {
+		s = s[:maxSubject-3] + "..."
+	}
+	return s
+}
+
+func summarise(names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	return fmt.Sprintf("%s and %d more", names[0], len(names)-1)
+}
+
+// Send publishes the alert for a report if the paging rule asks for one and
+// a topic is configured; it returns what was sent, or nil.
+func (n *Notifier) Send(ctx context.Context, mode string, r report.Report) (*report.Alert, error) {
+	if n == nil || n.TopicARN == "" || !ShouldAlert(mode, r) {
+		return nil, nil
+	}
+	subject := Subject(r)
+	var body strings.Builder
+	if err := report.WriteText(&body, r); err != nil {
+		return nil, err
+	}
+	out, err := n.SNS.Publish(ctx, &sns.PublishInput{
+		TopicArn: aws.String(n.TopicARN),
+		Subject:  aws.String(sanitiseSubject(subject)),
+		Message:  aws.String(body.String()),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("publish alert to %s: %w", n.TopicARN, err)
+	}
+	return &report.Alert{Subject: subject, MessageID: aws.ToString(out.MessageId)}, nil
+}
+
+// sanitiseSubject keeps to what SNS accepts in a subject: printable ASCII,
+// no line breaks.
+func sanitiseSubject(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return ' '
+		}
+		return r
+	}, s)
+}

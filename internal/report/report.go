@@ -1,0 +1,148 @@
+// Package report defines vpcmedic's run report: the trigger, the workloads
+// checked with their findings, and the changes planned or made. Its JSON
+// form is a stable interface that users pipe into jq; fields are only ever
+// added.
+package report
+
+import (
+	"github.com/vpcmedic/vpcmedic/internal/trail"
+)
+
+// Status is a workload's verdict.
+type Status string
+
+const (
+	// StatusOK means every required path was verified.
+	StatusOK Status = "ok"
+	// StatusBroken means a required path does not exist.
+	StatusBroken Status = "broken"
+	// StatusUnknown means vpcmedic could not verify; a finding says why.
+	StatusUnknown Status = "unknown"
+)
+
+// Severity grades a finding.
+type Severity string
+
+const (
+	// SeverityError: a required path does not exist.
+	SeverityError Severity = "error"
+	// SeverityWarning: it works, but is fragile, costly or degraded.
+	SeverityWarning Severity = "warning"
+	// SeverityInfo: worth knowing, nothing to fix.
+	SeverityInfo Severity = "info"
+)
+
+// Workload kinds.
+const (
+	KindKafkaESM = "kafka-esm"
+	KindFunction = "function"
+)
+
+// Report is the outcome of one run.
+type Report struct {
+	Trigger trail.Trigger `json:"trigger"`
+	// Mode is alarm or remediate.
+	Mode      string     `json:"mode"`
+	Workloads []Workload `json:"workloads"`
+	Changes   []Change   `json:"changes"`
+	// Networks summarises the VPC topology read for the workloads.
+	Networks []Network `json:"networks,omitempty"`
+	// Alert is the alert sent, if any.
+	Alert *Alert `json:"alert,omitempty"`
+}
+
+// Workload is one ESM or function checked in this run.
+type Workload struct {
+	Kind string `json:"kind"`
+	// ID is the ESM UUID, or the function ARN without qualifier.
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	// Status is the verdict of the last check (the re-check after
+	// remediation); Before is the verdict found first, when they differ
+	// in meaning (set whenever a re-check ran).
+	Status   Status    `json:"status"`
+	Before   Status    `json:"before,omitempty"`
+	VPCID    string    `json:"vpcId,omitempty"`
+	Findings []Finding `json:"findings"`
+	// Passed counts the checks that held.
+	Passed int `json:"passed"`
+}
+
+// Finding is one problem (or fact) about a workload.
+type Finding struct {
+	Check    string   `json:"check"`
+	Severity Severity `json:"severity"`
+	Message  string   `json:"message"`
+	AZ       string   `json:"az,omitempty"`
+	// Service names the AWS service the finding is about (lambda, sts,
+	// secretsmanager, ...), when there is one.
+	Service   string   `json:"service,omitempty"`
+	Resources []string `json:"resources"`
+	// Unverified marks a finding that explains why vpcmedic could not
+	// verify the workload.
+	Unverified bool `json:"unverified,omitempty"`
+}
+
+// Change statuses.
+const (
+	ChangePlanned   = "planned"
+	ChangeCreated   = "created"
+	ChangeUnchanged = "unchanged"
+	ChangeSkipped   = "skipped"
+	ChangeFailed    = "failed"
+)
+
+// Change is one remediation step and its outcome.
+type Change struct {
+	Action string `json:"action"`
+	Target string `json:"target"`
+	Status string `json:"status"`
+	Reason string `json:"reason"`
+}
+
+// Alert records the message sent to on-call.
+type Alert struct {
+	Subject   string `json:"subject"`
+	MessageID string `json:"messageId,omitempty"`
+}
+
+// Network summarises one VPC's topology as read.
+type Network struct {
+	VPCID             string   `json:"vpcId"`
+	DNSSupport        bool     `json:"dnsSupport"`
+	DNSHostnames      bool     `json:"dnsHostnames"`
+	AvailabilityZones []string `json:"availabilityZones"`
+	Subnets           int      `json:"subnets"`
+	PublicSubnets     []string `json:"publicSubnets"`
+	RouteTables       int      `json:"routeTables"`
+	NATGateways       []string `json:"natGateways"`
+	InternetGateways  []string `json:"internetGateways"`
+	Endpoints         []string `json:"endpoints"`
+	SecurityGroups    int      `json:"securityGroups"`
+	NetworkACLs       int      `json:"networkAcls"`
+}
+
+// StatusOf derives a verdict from findings: any error makes it broken;
+// otherwise an unverified finding makes it unknown.
+func StatusOf(findings []Finding) Status {
+	status := StatusOK
+	for _, f := range findings {
+		if f.Severity == SeverityError {
+			return StatusBroken
+		}
+		if f.Unverified {
+			status = StatusUnknown
+		}
+	}
+	return status
+}
+
+// Broken reports whether any workload is broken.
+func (r Report) Broken() bool {
+	for _, w := range r.Workloads {
+		if w.Status == StatusBroken {
+			return true
+		}
+	}
+	return false
+}

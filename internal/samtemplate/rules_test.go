@@ -1,0 +1,249 @@
+package samtemplate_test
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+
+	"github.com/vpcmedic/vpcmedic/internal/emulator"
+	"github.com/vpcmedic/vpcmedic/internal/samtemplate"
+)
+
+// unmatchedDir holds samples that no rule may match.
+const unmatchedDir = "unmatched"
+
+type sample struct {
+	dir, name string
+	body      []byte
+}
+
+func (s sample) path() string { return "events/" + s.dir + "/" + s.name }
+
+// loadSamples reads events/<dir>/*.json, keyed by directory.
+func loadSamples(t *testing.T) map[string][]sample {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(moduleRoot(t), "events", "*", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no sample events in events/*/*.json")
+	}
+	samples := map[string][]sample{}
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Base(filepath.Dir(f))
+		samples[dir] = append(samples[dir], sample{dir: dir, name: filepath.Base(f), body: body})
+	}
+	return samples
+}
+
+// sampleDir returns the directory of events/ that holds the samples of a function's rule:
+// OnLambdaChangeFunction -> on-lambda-change.
+func sampleDir(functionLogicalID string) string {
+	name := strings.TrimSuffix(functionLogicalID, "Function")
+	return strings.ToLower(regexp.MustCompile(`([a-z0-9])([A-Z])`).ReplaceAllString(name, "$1-$2"))
+}
+
+func TestSampleDirectoryIsNamedAfterTheFunction(t *testing.T) {
+	for id, dir := range functionDirs {
+		if got := sampleDir(id); got != dir {
+			t.Errorf("sampleDir(%s) = %q, want %q", id, got, dir)
+		}
+	}
+}
+
+// Every rule must match every sample of its function's directory and nothing else, including
+// the look-alikes and failed calls in events/unmatched. EventBridge's own TestEventPattern
+// decides, as served by the local emulator.
+func TestRulesMatchExactlyTheirSamples(t *testing.T) {
+	tmpl := projectTemplate(t)
+	samples := loadSamples(t)
+	srv := emulator.Shared(t)
+	client := eventbridge.NewFromConfig(srv.MustConfig(t))
+
+	ruleDirs := map[string]bool{}
+	for _, rule := range tmpl.Rules {
+		if len(rule.Targets) == 0 || rule.Targets[0].FunctionLogicalID == "" {
+			t.Fatalf("rule %s does not target a function of the template", rule.LogicalID)
+		}
+		dir := sampleDir(rule.Targets[0].FunctionLogicalID)
+		ruleDirs[dir] = true
+		if len(samples[dir]) == 0 {
+			t.Fatalf("rule %s targets %s but events/%s/ holds no sample event: add at least one",
+				rule.LogicalID, rule.Targets[0].FunctionLogicalID, dir)
+		}
+	}
+	for _, rule := range tmpl.EventRules() {
+		checkEveryEventNameHasASample(t, rule, samples[sampleDir(rule.Targets[0].FunctionLogicalID)])
+	}
+	for dir := range samples {
+		if dir != unmatchedDir && !ruleDirs[dir] {
+			t.Errorf("events/%s/ holds samples but no rule targets the function of that name", dir)
+		}
+	}
+	if len(samples[unmatchedDir]) == 0 {
+		t.Errorf("events/%s/ holds no sample event", unmatchedDir)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dirs := slices.Sorted(maps.Keys(samples))
+	for _, rule := range tmpl.EventRules() {
+		own := sampleDir(rule.Targets[0].FunctionLogicalID)
+		t.Run(rule.LogicalID, func(t *testing.T) {
+			for _, dir := range dirs {
+				for _, s := range samples[dir] {
+					out, err := client.TestEventPattern(ctx, &eventbridge.TestEventPatternInput{
+						EventPattern: aws.String(string(rule.EventPattern)),
+						Event:        aws.String(string(s.body)),
+					})
+					if err != nil {
+						t.Fatalf("TestEventPattern(%s, %s): %v", rule.LogicalID, s.path(), err)
+					}
+					if want := dir == own; out.Result != want {
+						t.Errorf("%s: matched = %v, want %v (pattern %s)", s.path(), out.Result, want, rule.EventPattern)
+					}
+				}
+			}
+		})
+	}
+
+	// A schedule rule delivers EventBridge's scheduled event; its samples must look like one.
+	for _, rule := range tmpl.ScheduleRules() {
+		for _, s := range samples[sampleDir(rule.Targets[0].FunctionLogicalID)] {
+			var ev struct {
+				DetailType string `json:"detail-type"`
+				Source     string
+			}
+			decode(t, s.body, &ev)
+			if ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" {
+				t.Errorf("%s: detail-type %q from %q, want a Scheduled Event from aws.events", s.path(), ev.DetailType, ev.Source)
+			}
+		}
+	}
+}
+
+// checkEveryEventNameHasASample fails for each value of the rule's detail.eventName (an exact
+// name or a prefix) that no sample exercises.
+func checkEveryEventNameHasASample(t *testing.T, rule samtemplate.Rule, samples []sample) {
+	t.Helper()
+	var pattern struct {
+		Detail struct{ EventName []json.RawMessage }
+	}
+	decode(t, rule.EventPattern, &pattern)
+	var names []string
+	for _, s := range samples {
+		var ev struct{ Detail struct{ EventName string } }
+		decode(t, s.body, &ev)
+		names = append(names, ev.Detail.EventName)
+	}
+	for _, raw := range pattern.Detail.EventName {
+		var exact string
+		var prefix struct{ Prefix string }
+		covered := false
+		switch {
+		case json.Unmarshal(raw, &exact) == nil:
+			covered = slices.Contains(names, exact)
+		case json.Unmarshal(raw, &prefix) == nil && prefix.Prefix != "":
+			covered = slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, prefix.Prefix) })
+		default:
+			t.Errorf("rule %s: cannot read eventName value %s", rule.LogicalID, raw)
+			continue
+		}
+		if !covered {
+			t.Errorf("rule %s matches eventName %s but no sample in its events directory has it: add one", rule.LogicalID, raw)
+		}
+	}
+}
+
+// The samples stand in for real traffic in tests and in local runs: each must be a complete
+// EventBridge event, and each CloudTrail record a complete, distinct record.
+func TestSamplesAreCompleteEvents(t *testing.T) {
+	samples := loadSamples(t)
+	seenIDs := map[string]string{}
+	versionSuffix := regexp.MustCompile(`20\d{6}(v\d+)?$`)
+	for _, dir := range slices.Sorted(maps.Keys(samples)) {
+		for _, s := range samples[dir] {
+			var ev struct {
+				Version    string
+				ID         string
+				DetailType string `json:"detail-type"`
+				Source     string
+				Account    string
+				Time       string
+				Region     string
+				Resources  []string
+				Detail     map[string]json.RawMessage
+			}
+			if err := json.Unmarshal(s.body, &ev); err != nil {
+				t.Errorf("%s: %v", s.path(), err)
+				continue
+			}
+			if ev.Version != "0" || ev.ID == "" || ev.DetailType == "" || ev.Account != emulator.Account ||
+				ev.Region != emulator.Region || ev.Resources == nil || ev.Detail == nil {
+				t.Errorf("%s: incomplete envelope: %+v", s.path(), ev)
+			}
+			if _, err := time.Parse(time.RFC3339, ev.Time); err != nil {
+				t.Errorf("%s: time: %v", s.path(), err)
+			}
+			if ev.DetailType != "AWS API Call via CloudTrail" {
+				continue
+			}
+
+			var d cloudTrailRecord
+			decode(t, s.body, &struct{ Detail *cloudTrailRecord }{&d})
+			if d.EventVersion == "" || d.EventTime == "" || d.AWSRegion != ev.Region || d.SourceIPAddress == "" ||
+				d.UserAgent == "" || d.EventType != "AwsApiCall" || d.RecipientAccountID != ev.Account ||
+				d.EventCategory != "Management" || d.ReadOnly == nil || *d.ReadOnly || d.ManagementEvent == nil ||
+				!*d.ManagementEvent || d.UserIdentity.SessionContext.SessionIssuer.Arn == "" {
+				t.Errorf("%s: incomplete CloudTrail record: %+v", s.path(), d)
+			}
+			for _, key := range []string{"requestParameters", "responseElements"} {
+				if _, ok := ev.Detail[key]; !ok {
+					t.Errorf("%s: detail.%s is missing", s.path(), key)
+				}
+			}
+			if "aws."+strings.TrimSuffix(d.EventSource, ".amazonaws.com") != ev.Source {
+				t.Errorf("%s: eventSource %s delivered as source %s", s.path(), d.EventSource, ev.Source)
+			}
+			if other, dup := seenIDs[d.EventID]; dup || d.EventID == "" {
+				t.Errorf("%s: eventID %q is empty or also in %s", s.path(), d.EventID, other)
+			}
+			seenIDs[d.EventID] = s.path()
+			if api := versionSuffix.ReplaceAllString(d.EventName, ""); !strings.HasPrefix(s.name, api+"-") {
+				t.Errorf("%s: file name does not start with %s-", s.path(), api)
+			}
+		}
+	}
+}
+
+// cloudTrailRecord is the part of a CloudTrail record every sample must carry.
+type cloudTrailRecord struct {
+	EventVersion, EventID, EventTime, EventSource, EventName string
+	AWSRegion                                                string `json:"awsRegion"`
+	SourceIPAddress, UserAgent, EventType                    string
+	RecipientAccountID                                       string `json:"recipientAccountId"`
+	EventCategory                                            string
+	ReadOnly                                                 *bool
+	ManagementEvent                                          *bool
+	UserIdentity                                             struct {
+		Type           string
+		SessionContext struct {
+			SessionIssuer struct{ Arn string }
+		}
+	}
+}

@@ -1,0 +1,391 @@
+package samtemplate_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vpcmedic/vpcmedic/internal/emulator"
+	"github.com/vpcmedic/vpcmedic/internal/samtemplate"
+)
+
+func TestMain(m *testing.M) { os.Exit(emulator.Run(m)) }
+
+// The functions of template.yaml and the directory of functions/ each one is built from.
+var functionDirs = map[string]string{
+	"OnLambdaChangeFunction":  "on-lambda-change",
+	"OnNetworkChangeFunction": "on-network-change",
+	"SweepFunction":           "sweep",
+}
+
+var transformed struct {
+	once sync.Once
+	tmpl *samtemplate.Template
+	err  error
+}
+
+// projectTemplate returns template.yaml transformed once per test binary. Without python3 or
+// aws-sam-translator it skips under -short and fails otherwise.
+func projectTemplate(t *testing.T) *samtemplate.Template {
+	t.Helper()
+	transformed.once.Do(func() {
+		path, err := samtemplate.TemplatePath()
+		if err != nil {
+			transformed.err = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		transformed.tmpl, transformed.err = samtemplate.Transform(ctx, path)
+	})
+	if errors.Is(transformed.err, samtemplate.ErrToolsMissing) && testing.Short() {
+		t.Skipf("skipping under -short: %v", transformed.err)
+	}
+	if transformed.err != nil {
+		t.Fatal(transformed.err)
+	}
+	return transformed.tmpl
+}
+
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	root, err := samtemplate.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func TestTemplatePassesCfnLint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping under -short: runs cfn-lint")
+	}
+	lint, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Fatalf("cfn-lint not found on PATH: %s", samtemplate.InstallHint)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, lint, "template.yaml")
+	cmd.Dir = moduleRoot(t)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("cfn-lint template.yaml: %v\n%s", err, out)
+	}
+}
+
+func TestFunctionsAreArm64GoBinariesWithTracingJSONLogsAndDeadLetters(t *testing.T) {
+	tmpl := projectTemplate(t)
+	var ids []string
+	for _, fn := range tmpl.Functions {
+		ids = append(ids, fn.LogicalID)
+	}
+	if want := slices.Sorted(maps.Keys(functionDirs)); !slices.Equal(ids, want) {
+		t.Fatalf("functions = %v, want %v", ids, want)
+	}
+	for _, fn := range tmpl.Functions {
+		t.Run(fn.LogicalID, func(t *testing.T) {
+			checks := []struct {
+				what      string
+				got, want string
+			}{
+				{"Runtime", fn.Runtime, "provided.al2023"},
+				{"Architectures", strings.Join(fn.Architectures, ","), "arm64"},
+				{"Handler", fn.Handler, "bootstrap"},
+				{"TracingConfig.Mode", fn.TracingMode, "Active"},
+				{"LoggingConfig.LogFormat", fn.LogFormat, "JSON"},
+				{"LoggingConfig.ApplicationLogLevel", fn.ApplicationLogLevel.Ref(), "LogLevel"},
+				{"Metadata.BuildMethod", fn.BuildMethod, "makefile"},
+				{"Timeout", fn.Timeout.String(), "120"},
+				{"MemorySize", fn.MemorySize.String(), "256"},
+				{"DeadLetterConfig.TargetArn", fn.DeadLetterTargetArn.String(), `{"Fn::GetAtt":["DeadLetterQueue","Arn"]}`},
+				{"MODE", fn.Environment["MODE"].Ref(), "Mode"},
+				{"DEAD_LETTER_QUEUE_URL", fn.Environment["DEAD_LETTER_QUEUE_URL"].Ref(), "DeadLetterQueue"},
+				{"ALERT_TOPIC_ARN references", strings.Join(fn.Environment["ALERT_TOPIC_ARN"].References(), ","), "AlertTopic,AlertTopicArn"},
+			}
+			for _, c := range checks {
+				if c.got != c.want {
+					t.Errorf("%s = %q, want %q", c.what, c.got, c.want)
+				}
+			}
+			if fn.MaximumRetryAttempts == nil || *fn.MaximumRetryAttempts != 2 {
+				t.Errorf("EventInvokeConfig.MaximumRetryAttempts = %v, want 2", fn.MaximumRetryAttempts)
+			}
+		})
+	}
+}
+
+// With BuildMethod makefile, `sam build` runs `make build-<LogicalId>`: each target must exist
+// and build the function's own directory as an arm64 bootstrap into ARTIFACTS_DIR.
+func TestMakefileBuildsEveryFunctionAsSamBuildInvokesIt(t *testing.T) {
+	makefile, err := os.ReadFile(filepath.Join(moduleRoot(t), "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, dir := range functionDirs {
+		target := regexp.MustCompile(`(?m)^build-` + id + `:.*\n\t(.*)$`).FindSubmatch(makefile)
+		if target == nil {
+			t.Errorf("Makefile has no target build-%s", id)
+			continue
+		}
+		recipe := string(target[1])
+		for _, want := range []string{"$(GO_LAMBDA_BUILD)", "-o $(ARTIFACTS_DIR)/bootstrap", "./functions/" + dir} {
+			if !strings.Contains(recipe, want) {
+				t.Errorf("build-%s recipe %q does not contain %q", id, recipe, want)
+			}
+		}
+	}
+	build := lineOf(string(makefile), "GO_LAMBDA_BUILD := ")
+	for _, want := range []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "go build", "-tags lambda.norpc"} {
+		if !strings.Contains(build, want) {
+			t.Errorf("GO_LAMBDA_BUILD %q does not contain %q", build, want)
+		}
+	}
+}
+
+func lineOf(text, prefix string) string {
+	for line := range strings.Lines(text) {
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+	return ""
+}
+
+func TestParametersAndConditions(t *testing.T) {
+	tmpl := projectTemplate(t)
+	tests := []struct {
+		name    string
+		def     string
+		allowed []string
+	}{
+		{"Mode", "alarm", []string{"alarm", "remediate"}},
+		{"LogLevel", "INFO", []string{"DEBUG", "INFO", "WARN", "ERROR"}},
+		{"SweepSchedule", "rate(1 hour)", nil},
+		{"AlertEmail", "", nil},
+		{"AlertTopicArn", "", nil},
+	}
+	for _, tt := range tests {
+		p, ok := tmpl.Parameters[tt.name]
+		if !ok {
+			t.Errorf("parameter %s is missing", tt.name)
+			continue
+		}
+		if !p.HasDefault || p.Default != tt.def {
+			t.Errorf("parameter %s default = %q (set: %v), want %q", tt.name, p.Default, p.HasDefault, tt.def)
+		}
+		if !slices.Equal(p.AllowedValues, tt.allowed) {
+			t.Errorf("parameter %s allowed values = %v, want %v", tt.name, p.AllowedValues, tt.allowed)
+		}
+	}
+
+	conditional := map[string]string{"AlertTopic": "CreateAlertTopic", "AlertEmailSubscription": "SubscribeAlertEmail"}
+	for id, cond := range conditional {
+		if _, ok := tmpl.Conditions[cond]; !ok {
+			t.Errorf("condition %s is missing", cond)
+		}
+		if got := tmpl.Resources[id].Condition; got != cond {
+			t.Errorf("resource %s condition = %q, want %q", id, got, cond)
+		}
+	}
+	for _, out := range []string{"AlertTopicArn", "DeadLetterQueueUrl", "OnLambdaChangeFunctionArn", "OnNetworkChangeFunctionArn", "SweepFunctionArn"} {
+		if tmpl.Outputs[out].Value.IsZero() {
+			t.Errorf("output %s is missing", out)
+		}
+	}
+}
+
+func TestRulesDeliverToTheirFunctionWithRetriesAndDeadLetters(t *testing.T) {
+	tmpl := projectTemplate(t)
+	targets := map[string]string{} // function -> rule
+	for _, rule := range tmpl.Rules {
+		if len(rule.Targets) != 1 {
+			t.Errorf("rule %s has %d targets, want 1", rule.LogicalID, len(rule.Targets))
+			continue
+		}
+		target := rule.Targets[0]
+		if target.FunctionLogicalID == "" {
+			t.Errorf("rule %s targets %s, not a function of the template", rule.LogicalID, target.Arn)
+		}
+		targets[target.FunctionLogicalID] = rule.LogicalID
+		if !rule.EventBusName.IsZero() {
+			t.Errorf("rule %s is on bus %s; CloudTrail events arrive on the default bus only", rule.LogicalID, rule.EventBusName)
+		}
+		if p := target.RetryPolicy; p == nil || p.MaximumRetryAttempts < 1 || p.MaximumEventAgeInSeconds < 60 {
+			t.Errorf("rule %s retry policy = %+v, want explicit retries", rule.LogicalID, p)
+		}
+		if id, att := target.DeadLetterArn.GetAtt(); id != "DeadLetterQueue" || att != "Arn" {
+			t.Errorf("rule %s dead-letter queue = %s, want the DeadLetterQueue", rule.LogicalID, target.DeadLetterArn)
+		}
+	}
+	if len(targets) != len(functionDirs) {
+		t.Errorf("rules target %v, want one rule per function %v", targets, slices.Sorted(maps.Keys(functionDirs)))
+	}
+
+	schedules := tmpl.ScheduleRules()
+	if len(schedules) != 1 || schedules[0].Targets[0].FunctionLogicalID != "SweepFunction" ||
+		schedules[0].ScheduleExpression.Ref() != "SweepSchedule" {
+		t.Errorf("schedule rules = %+v, want one running SweepFunction on the SweepSchedule parameter", schedules)
+	}
+
+	// EventBridge needs the queue's permission to deliver dead letters, for every rule.
+	allowed := queuePolicySourceArns(t, tmpl)
+	for _, rule := range tmpl.Rules {
+		if !slices.Contains(allowed, rule.LogicalID) {
+			t.Errorf("the DeadLetterQueue policy does not let rule %s send dead letters (it allows %v)", rule.LogicalID, allowed)
+		}
+	}
+
+	var queue struct {
+		MessageRetentionPeriod int
+		SqsManagedSseEnabled   bool
+	}
+	decode(t, tmpl.Resources["DeadLetterQueue"].Properties, &queue)
+	if queue.MessageRetentionPeriod != 14*24*3600 || !queue.SqsManagedSseEnabled {
+		t.Errorf("DeadLetterQueue = %+v, want 14 days retention and SSE", queue)
+	}
+}
+
+// queuePolicySourceArns returns the resources named in the aws:SourceArn condition of the
+// statements that let events.amazonaws.com send to the DeadLetterQueue.
+func queuePolicySourceArns(t *testing.T, tmpl *samtemplate.Template) []string {
+	t.Helper()
+	var names []string
+	for _, res := range tmpl.Resources {
+		if res.Type != "AWS::SQS::QueuePolicy" {
+			continue
+		}
+		var props struct {
+			Queues         []samtemplate.Value
+			PolicyDocument struct {
+				Statement []struct {
+					Effect    string
+					Principal samtemplate.Value
+					Action    samtemplate.Value
+					Condition struct {
+						ArnEquals map[string]samtemplate.Value
+					}
+				}
+			}
+		}
+		decode(t, res.Properties, &props)
+		if len(props.Queues) != 1 || props.Queues[0].Ref() != "DeadLetterQueue" {
+			continue
+		}
+		for _, s := range props.PolicyDocument.Statement {
+			if s.Effect == "Allow" && s.Principal.String() == `{"Service":"events.amazonaws.com"}` && s.Action.String() == "sqs:SendMessage" {
+				names = append(names, s.Condition.ArnEquals["aws:SourceArn"].References()...)
+			}
+		}
+	}
+	return names
+}
+
+// Actions that do not support resource-level permissions: their Resource must be "*".
+var unscopedActions = []string{
+	"ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets", "ec2:DescribeRouteTables",
+	"ec2:DescribeNatGateways", "ec2:DescribeInternetGateways", "ec2:DescribeVpcEndpoints",
+	"ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules", "ec2:DescribeNetworkAcls",
+	"ec2:DescribeDhcpOptions", "ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries",
+	"ec2:DescribePrefixLists",
+	"lambda:ListEventSourceMappings", "lambda:ListFunctions", "kafka:ListClustersV2",
+}
+
+func TestRolesAreReadOnlyAndLeastPrivilege(t *testing.T) {
+	tmpl := projectTemplate(t)
+	common := []string{"sns:Publish", "sqs:SendMessage"}
+	readNetwork := slices.DeleteFunc(slices.Clone(unscopedActions), func(a string) bool { return !strings.HasPrefix(a, "ec2:") })
+	listWorkloads := []string{
+		"lambda:ListEventSourceMappings", "lambda:ListFunctions", "lambda:ListTags", "lambda:GetFunctionConfiguration",
+		"kafka:ListClustersV2", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers",
+	}
+	wantActions := map[string][]string{
+		"OnLambdaChangeFunction": slices.Concat(common, readNetwork, []string{
+			"lambda:GetEventSourceMapping", "lambda:GetFunctionConfiguration", "lambda:ListTags",
+			"kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers",
+		}),
+		"OnNetworkChangeFunction": slices.Concat(common, readNetwork, listWorkloads),
+		"SweepFunction":           slices.Concat(common, readNetwork, listWorkloads),
+	}
+	allowedManaged := []string{"service-role/AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"}
+
+	for _, fn := range tmpl.Functions {
+		t.Run(fn.LogicalID, func(t *testing.T) {
+			if fn.RoleLogicalID == "" {
+				t.Fatal("the function's role is not part of the template")
+			}
+			if got, want := fn.Actions(), slices.Compact(slices.Sorted(slices.Values(wantActions[fn.LogicalID]))); !slices.Equal(got, want) {
+				t.Errorf("allowed actions:\n got %v\nwant %v", got, want)
+			}
+			for _, arn := range fn.ManagedPolicyARNs {
+				_, name, _ := strings.Cut(arn.String(), ":policy/")
+				if !slices.Contains(allowedManaged, name) {
+					t.Errorf("managed policy %s attached; grant with inline statements instead", arn)
+				}
+			}
+			for _, s := range fn.Statements {
+				if s.Effect == "Allow" && len(s.NotActions) > 0 {
+					t.Errorf("statement %q allows NotAction %v", s.Sid, s.NotActions)
+				}
+				for _, action := range s.Actions {
+					if strings.Contains(action, "*") {
+						t.Errorf("statement %q allows wildcard action %q", s.Sid, action)
+					}
+					// Remediation permissions may exist only under a template condition (Mode).
+					if s.TemplateCondition == "" && isEC2Mutation(action) {
+						t.Errorf("statement %q allows %s while vpcmedic is read-only", s.Sid, action)
+					}
+					checkResources(t, s.Sid, action, s.Resources)
+				}
+			}
+		})
+	}
+}
+
+func isEC2Mutation(action string) bool {
+	op, ok := strings.CutPrefix(action, "ec2:")
+	return ok && !strings.HasPrefix(op, "Describe") && !strings.HasPrefix(op, "Get")
+}
+
+// checkResources checks that action is scoped as narrowly as the action allows.
+func checkResources(t *testing.T, sid, action string, resources []samtemplate.Value) {
+	t.Helper()
+	if len(resources) == 0 {
+		t.Errorf("statement %q: %s has no resource", sid, action)
+	}
+	service, _, _ := strings.Cut(action, ":")
+	for _, r := range resources {
+		var ok bool
+		switch {
+		case slices.Contains(unscopedActions, action):
+			ok = r.String() == "*"
+		case action == "sns:Publish":
+			ok = slices.Equal(r.References(), []string{"AlertTopic", "AlertTopicArn"})
+		case action == "sqs:SendMessage":
+			id, att := r.GetAtt()
+			ok = id == "DeadLetterQueue" && att == "Arn"
+		case service == "lambda" || service == "kafka":
+			ok = strings.HasPrefix(r.Sub(), "arn:${AWS::Partition}:"+service+":${AWS::Region}:${AWS::AccountId}:")
+		}
+		if !ok {
+			t.Errorf("statement %q: %s on resource %s is not scoped as it should be", sid, action, r)
+		}
+	}
+}
+
+func decode(t *testing.T, raw json.RawMessage, into any) {
+	t.Helper()
+	if err := json.Unmarshal(raw, into); err != nil {
+		t.Fatalf("decode %s: %v", raw, err)
+	}
+}

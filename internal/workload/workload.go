@@ -1,0 +1,77 @@
+// Package workload is the neutral model of what vpcmedic protects: Kafka
+// event source mappings and VPC-attached functions, with the network
+// identity their ENIs take and what they must reach. It imports no AWS SDK.
+package workload
+
+// Kinds of workload, as the report names them.
+const (
+	KindKafkaESM = "kafka-esm"
+	KindFunction = "function"
+)
+
+// Kafka event sources.
+const (
+	SourceMSK              = "msk"
+	SourceMSKServerless    = "msk-serverless"
+	SourceMSKCrossAccount  = "msk-vpc-connection"
+	SourceSelfManagedKafka = "self-managed-kafka"
+)
+
+// Workload is one ESM or function.
+type Workload struct {
+	Kind string
+	// ID is the ESM UUID, or the unqualified function ARN.
+	ID string
+	// Name is a short human name: the function name, or the ESM's
+	// function and source.
+	Name        string
+	FunctionARN string
+	// Network is where the workload's ENIs live.
+	Network Network
+	// Unresolved, when not empty, says why the network identity could
+	// not be derived (the workload cannot be verified).
+	Unresolved string
+
+	Kafka    *Kafka
+	Function *Function
+}
+
+// Network is a workload's network identity.
+type Network struct {
+	VPCID            string
+	SubnetIDs        []string
+	SecurityGroupIDs []string
+}
+
+// Kafka is what an event source mapping needs beyond its network.
+type Kafka struct {
+	Source         string
+	EventSourceARN string
+	// ClusterName is the MSK cluster's name, when known.
+	ClusterName string
+	// OnDemand is true when the ESM has no provisioned poller config.
+	OnDemand bool
+	// SecretARNs are the secrets in SourceAccessConfigurations.
+	SecretARNs []string
+	// AuthTypes are the SourceAccessConfiguration types in use.
+	AuthTypes []string
+	// BrokerPorts are the TCP ports the ESM connects to.
+	BrokerPorts []int
+	// ClientAuthentication names the cluster's client authentication
+	// modes (iam, scram, tls, unauthenticated).
+	ClientAuthentication []string
+	// OnFailureDestination is the ARN of the on-failure destination.
+	OnFailureDestination  string
+	State                 string
+	LastProcessingResult  string
+	StateTransitionReason string
+}
+
+// Function is what a VPC function needs beyond its network.
+type Function struct {
+	RoleARN     string
+	Environment map[string]string
+	Tags        map[string]string
+	IPv6        bool
+	State       string
+}
