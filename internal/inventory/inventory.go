@@ -49,6 +49,41 @@ type Reader struct {
 	Lambda Lambda
 	Kafka  Kafka
 	EC2    EC2
+
+	// cache, when set, remembers cluster reads for the length of one
+	// listing, so that many mappings on one cluster cost one read.
+	cache *clusterCache
+}
+
+type clusterCache struct {
+	clusters map[string]*kafka.DescribeClusterV2Output
+	brokers  map[string]*kafka.GetBootstrapBrokersOutput
+}
+
+func (r *Reader) describeCluster(ctx context.Context, clusterARN string) (*kafka.DescribeClusterV2Output, error) {
+	if r.cache != nil {
+		if out, ok := r.cache.clusters[clusterARN]; ok {
+			return out, nil
+		}
+	}
+	out, err := r.Kafka.DescribeClusterV2(ctx, &kafka.DescribeClusterV2Input{ClusterArn: aws.String(clusterARN)})
+	if err == nil && r.cache != nil {
+		r.cache.clusters[clusterARN] = out
+	}
+	return out, err
+}
+
+func (r *Reader) bootstrapBrokers(ctx context.Context, clusterARN string) (*kafka.GetBootstrapBrokersOutput, error) {
+	if r.cache != nil {
+		if out, ok := r.cache.brokers[clusterARN]; ok {
+			return out, nil
+		}
+	}
+	out, err := r.Kafka.GetBootstrapBrokers(ctx, &kafka.GetBootstrapBrokersInput{ClusterArn: aws.String(clusterARN)})
+	if err == nil && r.cache != nil {
+		r.cache.brokers[clusterARN] = out
+	}
+	return out, err
 }
 
 // ErrNotFound is returned when the workload no longer exists.
@@ -74,7 +109,37 @@ func (r *Reader) ESM(ctx context.Context, uuid string) (*workload.Workload, erro
 		ProvisionedPollerConfig: out.ProvisionedPollerConfig, DestinationConfig: out.DestinationConfig,
 		State: out.State, LastProcessingResult: out.LastProcessingResult, StateTransitionReason: out.StateTransitionReason,
 	}
-	return r.kafkaWorkload(ctx, cfg)
+	w, err := r.kafkaWorkload(ctx, cfg)
+	if err != nil || w == nil || w.Unresolved != "" {
+		return w, err
+	}
+	vpcs, err := r.vpcsOf(ctx, w.Network.SubnetIDs)
+	if err != nil {
+		return nil, err
+	}
+	setVPC(w, vpcs)
+	return w, nil
+}
+
+// setVPC sets the workload's VPC from its subnets' VPCs, or says why it
+// cannot.
+func setVPC(w *workload.Workload, vpcOfSubnet map[string]string) {
+	vpcs := map[string]bool{}
+	for _, s := range w.Network.SubnetIDs {
+		if v, ok := vpcOfSubnet[s]; ok {
+			vpcs[v] = true
+		} else {
+			w.Unresolved = fmt.Sprintf("subnet %s does not exist (any more)", s)
+			return
+		}
+	}
+	if len(vpcs) != 1 {
+		w.Unresolved = fmt.Sprintf("subnets %s span %d VPCs", strings.Join(w.Network.SubnetIDs, ", "), len(vpcs))
+		return
+	}
+	for v := range vpcs {
+		w.Network.VPCID = v
+	}
 }
 
 func (r *Reader) kafkaWorkload(ctx context.Context, cfg lambdatypes.EventSourceMappingConfiguration) (*workload.Workload, error) {
@@ -133,15 +198,7 @@ func (r *Reader) kafkaWorkload(ctx context.Context, cfg lambdatypes.EventSourceM
 			return nil, err
 		}
 		w.Name = fmt.Sprintf("%s <- MSK %s", fnName, w.Kafka.ClusterName)
-		if w.Unresolved != "" {
-			return w, nil
-		}
 	}
-	vpc, err := r.vpcOf(ctx, w.Network.SubnetIDs)
-	if err != nil {
-		return nil, err
-	}
-	w.Network.VPCID = vpc
 	return w, nil
 }
 
@@ -154,7 +211,7 @@ func isKafkaARN(s string) bool {
 // ESM's ENIs live in the cluster's client subnets with its security groups.
 func (r *Reader) resolveMSK(ctx context.Context, w *workload.Workload) error {
 	clusterARN := w.Kafka.EventSourceARN
-	out, err := r.Kafka.DescribeClusterV2(ctx, &kafka.DescribeClusterV2Input{ClusterArn: aws.String(clusterARN)})
+	out, err := r.describeCluster(ctx, clusterARN)
 	if err != nil {
 		var nf *kafkatypes.NotFoundException
 		if errors.As(err, &nf) {
@@ -193,7 +250,7 @@ func (r *Reader) resolveMSK(ctx context.Context, w *workload.Workload) error {
 		w.Unresolved = fmt.Sprintf("the MSK cluster %s reports no client subnets", clusterARN)
 		return nil
 	}
-	brokers, err := r.Kafka.GetBootstrapBrokers(ctx, &kafka.GetBootstrapBrokersInput{ClusterArn: aws.String(clusterARN)})
+	brokers, err := r.bootstrapBrokers(ctx, clusterARN)
 	if err != nil {
 		return fmt.Errorf("get bootstrap brokers of %s: %w", clusterARN, err)
 	}
@@ -263,27 +320,28 @@ func portsOf(list string, def int) []int {
 	return out
 }
 
-// vpcOf returns the VPC of a workload's subnets (one call for all of them).
-func (r *Reader) vpcOf(ctx context.Context, subnetIDs []string) (string, error) {
-	out, err := r.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{
-		Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: subnetIDs}},
-	})
-	if err != nil {
-		return "", fmt.Errorf("describe subnets %s: %w", strings.Join(subnetIDs, ", "), err)
+// vpcsOf maps subnets to their VPCs with one paginated call for all of them.
+func (r *Reader) vpcsOf(ctx context.Context, subnetIDs []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(subnetIDs) == 0 {
+		return out, nil
 	}
-	vpcs := map[string]bool{}
-	for _, s := range out.Subnets {
-		vpcs[aws.ToString(s.VpcId)] = true
-	}
-	switch len(vpcs) {
-	case 0:
-		return "", fmt.Errorf("subnets %s: %w", strings.Join(subnetIDs, ", "), ErrNotFound)
-	case 1:
-		for v := range vpcs {
-			return v, nil
+	// EC2 takes at most 200 values per filter.
+	for chunk := range slices.Chunk(slices.Compact(slices.Sorted(slices.Values(subnetIDs))), 200) {
+		p := ec2.NewDescribeSubnetsPaginator(r.EC2, &ec2.DescribeSubnetsInput{
+			Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: chunk}},
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("describe subnets %s: %w", strings.Join(chunk, ", "), err)
+			}
+			for _, s := range page.Subnets {
+				out[aws.ToString(s.SubnetId)] = aws.ToString(s.VpcId)
+			}
 		}
 	}
-	return "", fmt.Errorf("subnets %s span %d VPCs", strings.Join(subnetIDs, ", "), len(vpcs))
+	return out, nil
 }
 
 // Function reads one function. A function not attached to a VPC has no
@@ -297,28 +355,14 @@ func (r *Reader) Function(ctx context.Context, nameOrARN string) (*workload.Work
 		}
 		return nil, fmt.Errorf("get function configuration %s: %w", nameOrARN, err)
 	}
-	fnARN := unqualified(aws.ToString(out.FunctionArn))
-	w := &workload.Workload{
-		Kind:        workload.KindFunction,
-		ID:          fnARN,
-		Name:        aws.ToString(out.FunctionName),
-		FunctionARN: fnARN,
-		Function: &workload.Function{
-			RoleARN: aws.ToString(out.Role),
-			State:   string(out.State),
-		},
-	}
-	if out.Environment != nil {
-		w.Function.Environment = out.Environment.Variables
-	}
-	if vc := out.VpcConfig; vc != nil {
-		w.Network = workload.Network{VPCID: aws.ToString(vc.VpcId), SubnetIDs: vc.SubnetIds, SecurityGroupIDs: vc.SecurityGroupIds}
-		w.Function.IPv6 = aws.ToBool(vc.Ipv6AllowedForDualStack)
-	}
-	if len(w.Network.SubnetIDs) == 0 {
-		w.Network = workload.Network{}
+	w := functionWorkload(lambdatypes.FunctionConfiguration{
+		FunctionArn: out.FunctionArn, FunctionName: out.FunctionName, Role: out.Role, State: out.State,
+		Environment: out.Environment, VpcConfig: out.VpcConfig,
+	})
+	if w.Network.VPCID == "" {
 		return w, nil
 	}
+	fnARN := w.ID
 	tags, err := r.Lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: aws.String(fnARN)})
 	if err != nil {
 		return nil, fmt.Errorf("list tags of %s: %w", fnARN, err)

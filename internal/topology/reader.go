@@ -83,7 +83,29 @@ func (r *Reader) Read(ctx context.Context, vpcID string) (*network.Snapshot, err
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	markDeadNATRoutes(snap)
 	return snap, nil
+}
+
+// markDeadNATRoutes treats a route to a NAT gateway that is deleted, failed
+// or gone as the blackhole it is: routes are not removed with their NAT,
+// and EC2 may report them active for a while.
+func markDeadNATRoutes(s *network.Snapshot) {
+	state := map[string]string{}
+	for _, n := range s.NATGateways {
+		state[n.ID] = n.State
+	}
+	for i := range s.RouteTables {
+		for j, r := range s.RouteTables[i].Routes {
+			if r.TargetKind != network.TargetNATGateway {
+				continue
+			}
+			switch state[r.TargetID] {
+			case "", string(types.NatGatewayStateDeleting), string(types.NatGatewayStateDeleted), string(types.NatGatewayStateFailed):
+				s.RouteTables[i].Routes[j].Active = false
+			}
+		}
+	}
 }
 
 // readVPC reads the VPC and then its DHCP options (which only the VPC names).

@@ -1,0 +1,268 @@
+// Package app is vpcmedic's pipeline for one trigger: parse the event, skip
+// what needs no work, resolve the workloads it can affect, read their
+// networks, check them, and alert. It decides which errors are terminal
+// (bad input: never retried) and which are transient (AWS errors: retried).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/vpcmedic/vpcmedic/internal/config"
+	"github.com/vpcmedic/vpcmedic/internal/inventory"
+	"github.com/vpcmedic/vpcmedic/internal/network"
+	"github.com/vpcmedic/vpcmedic/internal/notify"
+	"github.com/vpcmedic/vpcmedic/internal/report"
+	"github.com/vpcmedic/vpcmedic/internal/topology"
+	"github.com/vpcmedic/vpcmedic/internal/trail"
+	"github.com/vpcmedic/vpcmedic/internal/workload"
+)
+
+// Function names, as in functions/ and template.yaml.
+const (
+	OnLambdaChange  = "on-lambda-change"
+	OnNetworkChange = "on-network-change"
+	Sweep           = "sweep"
+)
+
+// sources says which event sources each function handles.
+var sources = map[string]string{
+	OnLambdaChange:  trail.SourceLambda,
+	OnNetworkChange: trail.SourceEC2,
+	Sweep:           trail.SourceSchedule,
+}
+
+// App runs the pipeline for one of the functions.
+type App struct {
+	Function  string
+	Config    config.Config
+	Inventory *inventory.Reader
+	// Lister lists every workload of the account (network changes and
+	// the sweep).
+	Lister   inventory.Lister
+	Topology *topology.Reader
+	Notifier *notify.Notifier
+	// CallerARN returns the ARN vpcmedic runs as (sts:GetCallerIdentity),
+	// to recognise its own changes.
+	CallerARN func(context.Context) (string, error)
+	Log       *slog.Logger
+
+	callerOnce sync.Once
+	caller     string
+	callerErr  error
+}
+
+// TerminalError is a problem with the input: retrying cannot help.
+type TerminalError struct{ Err error }
+
+func (e *TerminalError) Error() string { return e.Err.Error() }
+func (e *TerminalError) Unwrap() error { return e.Err }
+
+// IsTerminal reports whether err is a problem with the input.
+func IsTerminal(err error) bool {
+	var t *TerminalError
+	return errors.As(err, &t)
+}
+
+// Handle runs the pipeline on one raw event.
+func (a *App) Handle(ctx context.Context, raw []byte) (report.Report, error) {
+	t, err := trail.Parse(raw)
+	if err != nil {
+		return a.emptyReport(t), &TerminalError{Err: err}
+	}
+	return a.Run(ctx, t)
+}
+
+func (a *App) emptyReport(t trail.Trigger) report.Report {
+	if t.Resources == nil {
+		t.Resources = []trail.Resource{}
+	}
+	return report.Report{Trigger: t, Mode: a.Config.Mode, Workloads: []report.Workload{}, Changes: []report.Change{}}
+}
+
+// Run runs the pipeline on a parsed trigger.
+func (a *App) Run(ctx context.Context, t trail.Trigger) (report.Report, error) {
+	log := a.Log.With("eventId", t.EventID, "eventName", t.EventName, "function", a.Function)
+	rep := a.emptyReport(t)
+	if want := sources[a.Function]; t.Source != want {
+		return rep, &TerminalError{Err: fmt.Errorf("%s handles %s events, not %s %s (event %s)", a.Function, want, t.Source, t.EventName, t.EventID)}
+	}
+	if t.Skip == "" {
+		skip, err := a.ownChange(ctx, t)
+		if err != nil {
+			return rep, err
+		}
+		rep.Trigger.Skip = skip
+	}
+	if rep.Trigger.Skip != "" {
+		log.Info("skipped", "reason", rep.Trigger.Skip)
+		return rep, nil
+	}
+	workloads, skip, err := a.resolve(ctx, rep.Trigger)
+	if err != nil {
+		return rep, err
+	}
+	if skip != "" {
+		rep.Trigger.Skip = skip
+		log.Info("skipped", "reason", skip)
+		return rep, nil
+	}
+	log.Info("resolved workloads", "count", len(workloads))
+	if err := a.check(ctx, log, &rep, workloads); err != nil {
+		return rep, err
+	}
+	alert, err := a.Notifier.Send(ctx, a.Config.Mode, rep)
+	if err != nil {
+		return rep, err
+	}
+	if alert != nil {
+		rep.Alert = alert
+		log.Info("alert sent", "subject", alert.Subject, "messageId", alert.MessageID)
+	}
+	return rep, nil
+}
+
+// ownChange returns why the trigger is vpcmedic's own change, if it is.
+func (a *App) ownChange(ctx context.Context, t trail.Trigger) (string, error) {
+	if t.Actor == nil || a.CallerARN == nil {
+		return "", nil
+	}
+	a.callerOnce.Do(func() { a.caller, a.callerErr = a.CallerARN(ctx) })
+	if a.callerErr != nil {
+		return "", fmt.Errorf("learn vpcmedic's own identity: %w", a.callerErr)
+	}
+	if t.Actor.MadeBy(a.caller) {
+		return fmt.Sprintf("made by vpcmedic's own identity (%s): its own change", t.Actor.ARN), nil
+	}
+	return "", nil
+}
+
+// resolve returns the workloads a trigger can affect, or why there is
+// nothing to check.
+func (a *App) resolve(ctx context.Context, t trail.Trigger) ([]*workload.Workload, string, error) {
+	switch {
+	case t.ESM != nil:
+		if t.Action == trail.ActionDeleteEventSourceMapping {
+			return nil, "the event source mapping was deleted: nothing to check", nil
+		}
+		w, err := a.Inventory.ESM(ctx, t.ESM.UUID)
+		switch {
+		case errors.Is(err, inventory.ErrNotFound):
+			return nil, fmt.Sprintf("event source mapping %s no longer exists", t.ESM.UUID), nil
+		case err != nil:
+			return nil, "", err
+		case w == nil:
+			return nil, fmt.Sprintf("event source mapping %s is not a Kafka mapping", t.ESM.UUID), nil
+		}
+		return []*workload.Workload{w}, "", nil
+	case t.Function != nil:
+		w, err := a.Inventory.Function(ctx, t.Function.ARN)
+		switch {
+		case errors.Is(err, inventory.ErrNotFound):
+			return nil, fmt.Sprintf("function %s no longer exists", t.Function.ARN), nil
+		case err != nil:
+			return nil, "", err
+		case w.Network.VPCID == "":
+			return nil, fmt.Sprintf("function %s is not attached to a VPC", t.Function.ARN), nil
+		}
+		return []*workload.Workload{w}, "", nil
+	case t.Source == trail.SourceEC2:
+		vpcs, complete, err := a.Topology.VPCsOf(ctx, t)
+		if err != nil {
+			return nil, "", err
+		}
+		all, err := a.Inventory.All(ctx, a.Lister)
+		if err != nil {
+			return nil, "", err
+		}
+		if !complete {
+			// The changed resource is gone: any workload may depend on it.
+			return all, "", nil
+		}
+		var affected []*workload.Workload
+		for _, w := range all {
+			if slices.Contains(vpcs, w.Network.VPCID) {
+				affected = append(affected, w)
+			}
+		}
+		if len(affected) == 0 {
+			return nil, fmt.Sprintf("no Kafka event source mapping or VPC function in %v", vpcs), nil
+		}
+		return affected, "", nil
+	case t.Action == trail.ActionSweep:
+		all, err := a.Inventory.All(ctx, a.Lister)
+		return all, "", err
+	}
+	return nil, "", &TerminalError{Err: fmt.Errorf("event %s (%s) names nothing vpcmedic checks", t.EventID, t.EventName)}
+}
+
+// check reads each VPC once and checks every workload in it.
+func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, workloads []*workload.Workload) error {
+	snapshots := map[string]*network.Snapshot{}
+	for _, w := range workloads {
+		vpc := w.Network.VPCID
+		if w.Unresolved != "" || vpc == "" || snapshots[vpc] != nil {
+			continue
+		}
+		snap, err := a.Topology.Read(ctx, vpc)
+		if err != nil {
+			return err
+		}
+		snapshots[vpc] = snap
+		rep.Networks = append(rep.Networks, summarise(snap))
+	}
+	for _, w := range workloads {
+		rw := evaluate(w, snapshots[w.Network.VPCID])
+		log.Info("checked workload", "workload", w.ID, "kind", w.Kind, "vpcId", w.Network.VPCID, "status", rw.Status, "findings", len(rw.Findings))
+		rep.Workloads = append(rep.Workloads, rw)
+	}
+	return nil
+}
+
+// evaluate turns a workload and its network into a verdict.
+func evaluate(w *workload.Workload, snap *network.Snapshot) report.Workload {
+	rw := report.Workload{Kind: w.Kind, ID: w.ID, Name: w.Name, VPCID: w.Network.VPCID, Findings: []report.Finding{}}
+	switch {
+	case w.Unresolved != "":
+		rw.Findings = append(rw.Findings, report.Finding{
+			Check: "network-identity", Severity: report.SeverityInfo, Unverified: true,
+			Message: fmt.Sprintf("%s %s cannot be checked: %s", w.Kind, w.ID, w.Unresolved), Resources: []string{w.ID},
+		})
+	default:
+		rw.Findings = append(rw.Findings, report.Finding{
+			Check: "network-paths", Severity: report.SeverityInfo, Unverified: true,
+			Message:   fmt.Sprintf("read the network of %s (%d subnets, %d security groups in %s); path checks are not available in this version, so nothing is verified", w.ID, len(w.Network.SubnetIDs), len(w.Network.SecurityGroupIDs), w.Network.VPCID),
+			Resources: append(append([]string{w.Network.VPCID}, w.Network.SubnetIDs...), w.Network.SecurityGroupIDs...),
+		})
+	}
+	rw.Status = report.StatusOf(rw.Findings)
+	return rw
+}
+
+func summarise(s *network.Snapshot) report.Network {
+	n := report.Network{
+		VPCID: s.VPC.ID, DNSSupport: s.VPC.DNSSupport, DNSHostnames: s.VPC.DNSHostnames,
+		AvailabilityZones: s.AvailabilityZones(), Subnets: len(s.Subnets), RouteTables: len(s.RouteTables),
+		SecurityGroups: len(s.SecurityGroups), NetworkACLs: len(s.NetworkACLs),
+		PublicSubnets: []string{}, NATGateways: []string{}, InternetGateways: []string{}, Endpoints: []string{},
+	}
+	for _, sn := range s.Subnets {
+		if s.Public(sn.ID) {
+			n.PublicSubnets = append(n.PublicSubnets, sn.ID)
+		}
+	}
+	for _, g := range s.NATGateways {
+		n.NATGateways = append(n.NATGateways, fmt.Sprintf("%s (%s, %s)", g.ID, g.State, g.SubnetID))
+	}
+	for _, g := range s.InternetGateways {
+		n.InternetGateways = append(n.InternetGateways, g.ID)
+	}
+	for _, e := range s.Endpoints {
+		n.Endpoints = append(n.Endpoints, fmt.Sprintf("%s (%s, %s)", e.ID, e.ServiceName, e.State))
+	}
+	return n
+}

@@ -1,0 +1,96 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kafka"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/vpcmedic/vpcmedic/internal/workload"
+)
+
+// Lister is the part of the Lambda API a full listing calls.
+type Lister interface {
+	lambda.ListEventSourceMappingsAPIClient
+	lambda.ListFunctionsAPIClient
+}
+
+// All lists every Kafka event source mapping and every VPC-attached
+// function of the account and Region. Each cluster is described once and
+// all subnets are mapped to their VPCs in one batch, so the number of calls
+// grows with result pages and clusters, not with mappings or VPCs.
+func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, error) {
+	scoped := *r
+	scoped.cache = &clusterCache{
+		clusters: map[string]*kafka.DescribeClusterV2Output{},
+		brokers:  map[string]*kafka.GetBootstrapBrokersOutput{},
+	}
+	var out []*workload.Workload
+	esms := lambda.NewListEventSourceMappingsPaginator(list, &lambda.ListEventSourceMappingsInput{})
+	for esms.HasMorePages() {
+		page, err := esms.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list event source mappings: %w", err)
+		}
+		for _, m := range page.EventSourceMappings {
+			w, err := scoped.kafkaWorkload(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			if w != nil {
+				out = append(out, w)
+			}
+		}
+	}
+	fns := lambda.NewListFunctionsPaginator(list, &lambda.ListFunctionsInput{})
+	for fns.HasMorePages() {
+		page, err := fns.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list functions: %w", err)
+		}
+		for _, f := range page.Functions {
+			if w := functionWorkload(f); w.Network.VPCID != "" {
+				out = append(out, w)
+			}
+		}
+	}
+	var subnets []string
+	for _, w := range out {
+		if w.Kind == workload.KindKafkaESM && w.Unresolved == "" {
+			subnets = append(subnets, w.Network.SubnetIDs...)
+		}
+	}
+	vpcs, err := scoped.vpcsOf(ctx, subnets)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range out {
+		if w.Kind == workload.KindKafkaESM && w.Unresolved == "" {
+			setVPC(w, vpcs)
+		}
+	}
+	return out, nil
+}
+
+// functionWorkload builds a function workload from its configuration.
+func functionWorkload(f lambdatypes.FunctionConfiguration) *workload.Workload {
+	fnARN := unqualified(aws.ToString(f.FunctionArn))
+	w := &workload.Workload{
+		Kind:        workload.KindFunction,
+		ID:          fnARN,
+		Name:        aws.ToString(f.FunctionName),
+		FunctionARN: fnARN,
+		Function:    &workload.Function{RoleARN: aws.ToString(f.Role), State: string(f.State)},
+	}
+	if f.Environment != nil {
+		w.Function.Environment = f.Environment.Variables
+	}
+	if vc := f.VpcConfig; vc != nil && len(vc.SubnetIds) > 0 {
+		w.Network = workload.Network{VPCID: aws.ToString(vc.VpcId), SubnetIDs: vc.SubnetIds, SecurityGroupIDs: vc.SecurityGroupIds}
+		w.Function.IPv6 = aws.ToBool(vc.Ipv6AllowedForDualStack)
+	}
+	return w
+}

@@ -1,0 +1,178 @@
+package topology
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/vpcmedic/vpcmedic/internal/trail"
+)
+
+// VPCsOf returns the VPCs an EC2 change touches, from the VPC the event
+// names or by looking its resources up (one filtered call per kind of
+// resource). complete is false when some resource could not be found any
+// more (a disassociated route table, an endpoint already gone): the caller
+// must then assume any VPC may be affected.
+func (r *Reader) VPCsOf(ctx context.Context, t trail.Trigger) (vpcs []string, complete bool, err error) {
+	found := map[string]bool{}
+	if t.VPCID != "" {
+		found[t.VPCID] = true
+	}
+	complete = true
+	for _, lookup := range lookups {
+		ids := t.IDs(lookup.kind)
+		if len(ids) == 0 || (lookup.skipWhenVPCKnown && t.VPCID != "") {
+			continue
+		}
+		got, err := lookup.describe(ctx, r.EC2, ids)
+		if err != nil {
+			return nil, false, fmt.Errorf("find the VPC of %s %v: %w", lookup.kind, ids, err)
+		}
+		if len(got) == 0 && lookup.required {
+			complete = false
+		}
+		for _, v := range got {
+			found[v] = true
+		}
+	}
+	for v := range found {
+		vpcs = append(vpcs, v)
+	}
+	slices.Sort(vpcs)
+	return vpcs, complete, nil
+}
+
+type lookup struct {
+	kind string
+	// required: when none of the resources is found, the VPC is unknown.
+	required         bool
+	skipWhenVPCKnown bool
+	describe         func(context.Context, EC2, []string) ([]string, error)
+}
+
+func filter(name string, values []string) []types.Filter {
+	return []types.Filter{{Name: aws.String(name), Values: values}}
+}
+
+var lookups = []lookup{
+	{kind: trail.KindRouteTable, required: true, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
+		return routeTableVPCs(ctx, c, filter("route-table-id", ids))
+	}},
+	{kind: trail.KindRouteTableAssoc, required: true, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
+		return routeTableVPCs(ctx, c, filter("association.route-table-association-id", ids))
+	}},
+	{kind: trail.KindSubnet, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
+		var out []string
+		p := ec2.NewDescribeSubnetsPaginator(c, &ec2.DescribeSubnetsInput{Filters: filter("subnet-id", ids)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, s := range page.Subnets {
+				out = append(out, aws.ToString(s.VpcId))
+			}
+		}
+		return out, nil
+	}},
+	{kind: trail.KindNATGateway, required: true, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
+		var out []string
+		p := ec2.NewDescribeNatGatewaysPaginator(c, &ec2.DescribeNatGatewaysInput{Filter: filter("nat-gateway-id", ids)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, n := range page.NatGateways {
+				out = append(out, aws.ToString(n.VpcId))
+			}
+		}
+		return out, nil
+	}},
+	{kind: trail.KindVPCEndpoint, required: true, skipWhenVPCKnown: true, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
+		var out []string
+		p := ec2.NewDescribeVpcEndpointsPaginator(c, &ec2.DescribeVpcEndpointsInput{Filters: filter("vpc-endpoint-id", ids)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range page.VpcEndpoints {
+				out = append(out, aws.ToString(e.VpcId))
+			}
+		}
+		return out, nil
+	}},
+	{kind: trail.KindSecurityGroup, required: true, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
+		var out []string
+		p := ec2.NewDescribeSecurityGroupsPaginator(c, &ec2.DescribeSecurityGroupsInput{Filters: filter("group-id", ids)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, g := range page.SecurityGroups {
+				out = append(out, aws.ToString(g.VpcId))
+			}
+		}
+		return out, nil
+	}},
+	{kind: trail.KindNetworkACL, required: true, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
+		return networkACLVPCs(ctx, c, filter("network-acl-id", ids))
+	}},
+	{kind: trail.KindNetworkACLAssoc, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
+		return networkACLVPCs(ctx, c, filter("association.association-id", ids))
+	}},
+	{kind: trail.KindInternetGateway, skipWhenVPCKnown: true, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
+		// A deleted gateway was detached first (its own event): nothing to
+		// find then, and nothing more to check.
+		var out []string
+		p := ec2.NewDescribeInternetGatewaysPaginator(c, &ec2.DescribeInternetGatewaysInput{Filters: filter("internet-gateway-id", ids)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, g := range page.InternetGateways {
+				for _, a := range g.Attachments {
+					out = append(out, aws.ToString(a.VpcId))
+				}
+			}
+		}
+		return out, nil
+	}},
+}
+
+func routeTableVPCs(ctx context.Context, c EC2, filters []types.Filter) ([]string, error) {
+	var out []string
+	p := ec2.NewDescribeRouteTablesPaginator(c, &ec2.DescribeRouteTablesInput{Filters: filters})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range page.RouteTables {
+			out = append(out, aws.ToString(t.VpcId))
+		}
+	}
+	return out, nil
+}
+
+func networkACLVPCs(ctx context.Context, c EC2, filters []types.Filter) ([]string, error) {
+	var out []string
+	p := ec2.NewDescribeNetworkAclsPaginator(c, &ec2.DescribeNetworkAclsInput{Filters: filters})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.NetworkAcls {
+			out = append(out, aws.ToString(a.VpcId))
+		}
+	}
+	return out, nil
+}
