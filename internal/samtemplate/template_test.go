@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpcmedic/vpcmedic/internal/app"
 	"github.com/vpcmedic/vpcmedic/internal/emulator"
 	"github.com/vpcmedic/vpcmedic/internal/samtemplate"
 )
@@ -298,24 +299,16 @@ var unscopedActions = []string{
 	"ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules", "ec2:DescribeNetworkAcls",
 	"ec2:DescribeDhcpOptions", "ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries",
 	"ec2:DescribePrefixLists",
-	"lambda:ListEventSourceMappings", "lambda:ListFunctions", "kafka:ListClustersV2",
+	"lambda:ListEventSourceMappings", "lambda:ListFunctions",
 }
 
 func TestRolesAreReadOnlyAndLeastPrivilege(t *testing.T) {
 	tmpl := projectTemplate(t)
-	common := []string{"sns:Publish", "sqs:SendMessage"}
-	readNetwork := slices.DeleteFunc(slices.Clone(unscopedActions), func(a string) bool { return !strings.HasPrefix(a, "ec2:") })
-	listWorkloads := []string{
-		"lambda:ListEventSourceMappings", "lambda:ListFunctions", "lambda:ListTags", "lambda:GetFunctionConfiguration",
-		"kafka:ListClustersV2", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers",
-	}
+	// Each function is granted exactly the actions its code calls.
 	wantActions := map[string][]string{
-		"OnLambdaChangeFunction": slices.Concat(common, readNetwork, []string{
-			"lambda:GetEventSourceMapping", "lambda:GetFunctionConfiguration", "lambda:ListTags",
-			"kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers",
-		}),
-		"OnNetworkChangeFunction": slices.Concat(common, readNetwork, listWorkloads),
-		"SweepFunction":           slices.Concat(common, readNetwork, listWorkloads),
+		"OnLambdaChangeFunction":  app.Actions(app.OnLambdaChange),
+		"OnNetworkChangeFunction": app.Actions(app.OnNetworkChange),
+		"SweepFunction":           app.Actions(app.Sweep),
 	}
 	allowedManaged := []string{"service-role/AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"}
 

@@ -1,0 +1,40 @@
+package app
+
+import "slices"
+
+// IAM actions the pipeline calls, grouped by the code that calls them.
+// template.yaml grants each function exactly the union for that function,
+// and a test holds the two together, so that a new API call cannot ship
+// without its permission and no permission outlives its call.
+var (
+	// sts:GetCallerIdentity needs no permission.
+	alertActions    = []string{"sns:Publish", "sqs:SendMessage"}
+	topologyActions = []string{
+		"ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets",
+		"ec2:DescribeRouteTables", "ec2:DescribeNatGateways", "ec2:DescribeInternetGateways",
+		"ec2:DescribeVpcEndpoints", "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkAcls",
+	}
+	esmActions      = []string{"lambda:GetEventSourceMapping", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
+	functionActions = []string{"lambda:GetFunctionConfiguration", "lambda:ListTags"}
+	listActions     = []string{"lambda:ListEventSourceMappings", "lambda:ListFunctions", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
+	// Finding the VPC of a changed resource reads a subset of the topology.
+	resolveActions = []string{
+		"ec2:DescribeRouteTables", "ec2:DescribeSubnets", "ec2:DescribeNatGateways", "ec2:DescribeVpcEndpoints",
+		"ec2:DescribeSecurityGroups", "ec2:DescribeNetworkAcls", "ec2:DescribeInternetGateways",
+	}
+)
+
+// Actions returns the IAM actions a function calls, sorted.
+func Actions(function string) []string {
+	var all []string
+	switch function {
+	case OnLambdaChange:
+		all = slices.Concat(alertActions, topologyActions, esmActions, functionActions)
+	case OnNetworkChange:
+		all = slices.Concat(alertActions, topologyActions, listActions, resolveActions)
+	case Sweep:
+		all = slices.Concat(alertActions, topologyActions, listActions)
+	}
+	slices.Sort(all)
+	return slices.Compact(all)
+}
