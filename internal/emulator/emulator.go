@@ -1,0 +1,313 @@
+// Package emulator runs a local AWS emulator for vpcmedic's tests and `make demo`.
+// It is test and demo tooling only: the Lambda functions never import it.
+//
+// The emulator is moto (pip install 'moto[server]') started in-process by an
+// embedded Python launcher, launcher.py, which first patches the moto backends
+// vpcmedic relies on where moto differs from AWS:
+//
+//   - Lambda event source mappings on Amazon MSK (cluster or managed VPC
+//     connection ARN) and self-managed Kafka, keeping every Kafka field, and
+//     switching between provisioned and on-demand mode (an empty
+//     ProvisionedPollerConfig switches back to on-demand);
+//   - MSK clusters ACTIVE at once, CreateClusterV2 keeping client
+//     authentication, GetBootstrapBrokers answering broker strings on the ports
+//     of the cluster's authentication modes, unknown clusters answering
+//     NotFoundException (404);
+//   - the real VpcId in a function's VpcConfig;
+//   - EventBridge TestEventPattern evaluated by moto's rule matcher;
+//   - a basic IAM SimulatePrincipalPolicy (see launcher.py for its rules);
+//   - a test-only endpoint behind SetESMState that makes an ESM report a
+//     problem such as "PROBLEM: Connection error".
+//
+// AWS managed policies are loaded (in the aws partition only); moto's default
+// AMIs are not (set MOTO_EC2_LOAD_DEFAULT_AMIS=true to get them), which keeps a
+// reset around 0.1 s.
+//
+// It binds 127.0.0.1 on a free port and exits by itself when its stdin closes,
+// so it dies with the process that started it, even one killed by SIGKILL.
+//
+// In tests, one emulator serves the whole test binary:
+//
+//	func TestMain(m *testing.M) { os.Exit(emulator.Run(m)) }
+//
+//	func TestSomething(t *testing.T) {
+//		srv := emulator.Shared(t) // reset to an empty account
+//		cfg := srv.MustConfig(t)
+//		...
+//	}
+//
+// Shared skips the test under `go test -short` and otherwise fails it, with the
+// install hint, when python3 or moto is missing. Packages that seed a large
+// fixture once use Seeded instead of Shared. Tests using either must not call
+// t.Parallel: they share one emulator whose state Shared resets.
+//
+// Outside tests (the demo), call Start and Stop directly and hand Env to
+// subprocesses such as the AWS CLI or a function binary.
+package emulator
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+const (
+	// Account is the account ID moto always uses.
+	Account = "123456789012"
+	// Region is the region Config and Env point clients at.
+	Region = "us-east-1"
+
+	// InstallHint tells users how to get the emulator's dependencies.
+	InstallHint = "install with: pip install 'moto[server]' cfn-lint"
+
+	startTimeout   = 60 * time.Second
+	stderrCapacity = 64 << 10
+)
+
+//go:embed launcher.py
+var launcherSource []byte
+
+// Server is a running emulator process.
+type Server struct {
+	// URL is the emulator's endpoint, http://127.0.0.1:PORT.
+	URL string
+
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	stderr   *tailBuffer
+	exited   chan struct{} // closed once the process has exited
+	waitErr  error         // the process's exit status, valid once exited is closed
+	stopOnce sync.Once
+	client   *http.Client
+}
+
+// Start launches the emulator and waits until it accepts requests. ctx bounds
+// only the start-up; the process runs until Stop or until this process exits.
+func Start(ctx context.Context) (*Server, error) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		return nil, fmt.Errorf("python3 not found on PATH: %s", InstallHint)
+	}
+	script, err := writeLauncher()
+	if err != nil {
+		return nil, err
+	}
+
+	cmd := exec.Command(python, script, "--port", "0")
+	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("emulator stdin: %w", err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("emulator stdout: %w", err)
+	}
+	s := &Server{
+		cmd:    cmd,
+		stdin:  stdin,
+		stderr: &tailBuffer{max: stderrCapacity},
+		exited: make(chan struct{}),
+		client: &http.Client{Timeout: 30 * time.Second},
+	}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s %s: %w", python, script, err)
+	}
+
+	ready := make(chan string, 1)
+	go func() {
+		lines := bufio.NewScanner(stdout)
+		for lines.Scan() {
+			if url, ok := strings.CutPrefix(lines.Text(), "READY "); ok {
+				ready <- url
+				break
+			}
+		}
+		// Keep draining so the launcher never blocks on a full pipe.
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	go func() {
+		s.waitErr = cmd.Wait()
+		close(s.exited)
+	}()
+
+	timeout := time.NewTimer(startTimeout)
+	defer timeout.Stop()
+	select {
+	case s.URL = <-ready:
+		return s, nil
+	case <-s.exited:
+		return nil, s.startError(fmt.Errorf("exited before it was ready (%v)", s.waitErr))
+	case <-timeout.C:
+		_ = s.Stop()
+		return nil, s.startError(fmt.Errorf("not ready after %s", startTimeout))
+	case <-ctx.Done():
+		_ = s.Stop()
+		return nil, s.startError(ctx.Err())
+	}
+}
+
+func (s *Server) startError(err error) error {
+	msg := strings.TrimSpace(s.stderr.String())
+	hint := ""
+	if strings.Contains(msg, "No module named") && !strings.Contains(msg, InstallHint) {
+		hint = ": " + InstallHint
+	}
+	return fmt.Errorf("local AWS emulator %w%s\nlauncher stderr:\n%s", err, hint, msg)
+}
+
+// writeLauncher writes the embedded launcher to a file named after its content,
+// so concurrent test binaries share it and never see a half-written script.
+func writeLauncher() (string, error) {
+	sum := sha256.Sum256(launcherSource)
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("vpcmedic-emulator-%x.py", sum[:8]))
+	if existing, err := os.ReadFile(path); err == nil && bytes.Equal(existing, launcherSource) {
+		return path, nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "vpcmedic-emulator-*.tmp")
+	if err != nil {
+		return "", fmt.Errorf("write emulator launcher: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(launcherSource); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("write emulator launcher: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("write emulator launcher: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", fmt.Errorf("write emulator launcher: %w", err)
+	}
+	return path, nil
+}
+
+// Stop kills the emulator and waits for it to exit. It is safe to call more
+// than once and after the process has exited by itself.
+func (s *Server) Stop() error {
+	var err error
+	s.stopOnce.Do(func() {
+		_ = s.stdin.Close()
+		if killErr := s.cmd.Process.Kill(); killErr != nil && !errors.Is(killErr, os.ErrProcessDone) {
+			err = fmt.Errorf("kill emulator (pid %d): %w", s.cmd.Process.Pid, killErr)
+		}
+		<-s.exited
+	})
+	return err
+}
+
+// Reset wipes all emulated state (moto's backends and the patched state kept in them).
+func (s *Server) Reset(ctx context.Context) error {
+	if err := s.post(ctx, "/moto-api/reset", nil, http.StatusOK); err != nil {
+		return fmt.Errorf("reset emulator: %w", err)
+	}
+	return nil
+}
+
+// SetESMState makes an event source mapping report the given State,
+// LastProcessingResult and StateTransitionReason, as AWS does when its pollers
+// hit a problem, e.g. ("Enabled", "PROBLEM: Connection error. ...", "").
+// Empty values keep moto's own answer.
+func (s *Server) SetESMState(ctx context.Context, uuid, state, lastProcessingResult, reason string) error {
+	body, err := json.Marshal(map[string]string{
+		"uuid":                  uuid,
+		"state":                 state,
+		"lastProcessingResult":  lastProcessingResult,
+		"stateTransitionReason": reason,
+	})
+	if err != nil {
+		return fmt.Errorf("encode state of ESM %s: %w", uuid, err)
+	}
+	if err := s.post(ctx, "/_vpcmedic/esm-state", body, http.StatusNoContent); err != nil {
+		return fmt.Errorf("set state of ESM %s: %w", uuid, err)
+	}
+	return nil
+}
+
+func (s *Server) post(ctx context.Context, path string, body []byte, want int) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != want {
+		text, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("POST %s: %s: %s", path, resp.Status, strings.TrimSpace(string(text)))
+	}
+	return nil
+}
+
+// Config returns an SDK configuration pointing at the emulator: region
+// us-east-1, static credentials test/test, one attempt per call (moto answers
+// unimplemented operations with HTTP 500, which must not be retried). It reads
+// no environment variables or shared config files.
+func (s *Server) Config(ctx context.Context) (aws.Config, error) {
+	if err := ctx.Err(); err != nil {
+		return aws.Config{}, err
+	}
+	return aws.Config{
+		Region:           Region,
+		Credentials:      aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider("test", "test", "")),
+		BaseEndpoint:     aws.String(s.URL),
+		RetryMaxAttempts: 1,
+	}, nil
+}
+
+// Env returns the environment variables that point an SDK or the AWS CLI in a
+// subprocess at the emulator; append them to os.Environ().
+func (s *Server) Env() []string {
+	return []string{
+		"AWS_ENDPOINT_URL=" + s.URL,
+		"AWS_REGION=" + Region,
+		"AWS_DEFAULT_REGION=" + Region,
+		"AWS_ACCESS_KEY_ID=test",
+		"AWS_SECRET_ACCESS_KEY=test",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_MAX_ATTEMPTS=1",
+	}
+}
+
+// tailBuffer keeps the last max bytes written to it; safe for concurrent use.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	if over := len(b.buf) - b.max; over > 0 {
+		b.buf = append(b.buf[:0], b.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}

@@ -1,0 +1,557 @@
+"""Local AWS emulator for vpcmedic's tests and demo. TEST-ONLY: never deploy this.
+
+Starts moto's server in-process on 127.0.0.1 after patching the few moto
+backends vpcmedic relies on where moto differs from AWS. Each patch below names
+the moto gap it closes. Prints one line "READY http://127.0.0.1:PORT" once it
+accepts requests and exits when its stdin reaches EOF, so it never outlives the
+process that started it.
+
+Usage: python3 launcher.py [--port 0]
+"""
+
+import argparse
+from datetime import datetime
+import fnmatch
+import json
+import os
+import re
+import sys
+import threading
+from urllib.parse import unquote
+
+# Must be set before moto.iam is imported: AWS managed policies such as
+# AWSLambdaVPCAccessExecutionRole are loaded only when this is true.
+os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+# vpcmedic launches no instances: skip loading ~2,400 default AMIs (with their
+# volumes and snapshots) into every EC2 backend, on start and after each reset.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+INSTALL_HINT = "install with: pip install 'moto[server]' cfn-lint"
+try:
+    import moto
+    import werkzeug  # noqa: F401
+except ImportError as err:
+    print(f"{err}: {INSTALL_HINT}", file=sys.stderr)
+    sys.exit(3)
+if not moto.__version__.startswith("5."):
+    print(f"warning: the patches below target moto 5.2, found {moto.__version__}", file=sys.stderr)
+
+from moto.awslambda import models as lambda_models  # noqa: E402
+from moto.awslambda.models import EventSourceMapping, LambdaBackend, lambda_backends  # noqa: E402
+from moto.core.exceptions import JsonRESTError  # noqa: E402
+from moto.core.responses import ActionResult  # noqa: E402
+from moto.ec2.models import ec2_backends  # noqa: E402
+from moto.events.exceptions import InvalidEventPatternException  # noqa: E402
+from moto.events.models import EventPattern  # noqa: E402
+from moto.events.responses import EventsHandler  # noqa: E402
+from moto.iam.exceptions import InvalidInput, NoSuchEntity  # noqa: E402
+from moto.iam.aws_managed_policies import aws_managed_policies_data  # noqa: E402
+from moto.iam.models import AWSManagedPolicy, IAMBackend  # noqa: E402
+from moto.iam.responses import IamResponse  # noqa: E402
+from moto.kafka import exceptions as kafka_exceptions  # noqa: E402
+from moto.kafka.models import KafkaBackend  # noqa: E402
+from moto.kafka.responses import KafkaResponse  # noqa: E402
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
+from werkzeug.wrappers import Request, Response  # noqa: E402
+
+
+# ---------------------------------------------------------------------------
+# a. Lambda: Kafka event source mappings.
+# Gap: EventSourceMapping accepts only dynamodb/kinesis/sqs ARNs (its setter
+# raises "Unsupported event source type"), requires EventSourceArn (self-managed
+# Kafka has none), has no Kafka batch-size limits, always reports State
+# Enabled/Disabled, and UpdateEventSourceMapping cannot drop
+# ProvisionedPollerConfig or change the Kafka source configs.
+# ---------------------------------------------------------------------------
+
+
+class KafkaEventSourceMapping(EventSourceMapping):
+    """An ESM on Amazon MSK (cluster or managed VPC connection) or self-managed Kafka."""
+
+    __module__ = "moto.awslambda.models"  # moto's model registry keys models by module
+
+    @property
+    def event_source_arn(self):
+        return self._event_source_arn
+
+    @event_source_arn.setter
+    def event_source_arn(self, arn):
+        self._event_source_arn = arn  # None for self-managed Kafka
+
+    @property
+    def batch_size(self):
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, size):
+        if size is not None and int(size) > 10000:
+            raise ValueError("InvalidParameterValueException", f"BatchSize {size} exceeds the max of 10000")
+        self._batch_size = 100 if size is None else int(size)
+
+    def _get_service_source_from_arn(self, event_source_arn=None):
+        return "kafka"
+
+
+def _is_kafka_source(spec):
+    arn = spec.get("EventSourceArn") or ""
+    return arn.startswith("arn:aws:kafka:") or (not arn and "SelfManagedEventSource" in spec)
+
+
+_original_create_esm = LambdaBackend.create_event_source_mapping
+
+
+def create_event_source_mapping(self, spec):
+    if not _is_kafka_source(spec):
+        return _original_create_esm(self, spec)
+    if not spec.get("FunctionName"):
+        raise JsonRESTError("InvalidParameterValueException", "Missing FunctionName")
+    if not spec.get("Topics"):
+        raise JsonRESTError("InvalidParameterValueException", "Topics is required for Kafka event sources")
+    func = self._lambdas.get_function_by_name_or_arn_with_qualifier(spec["FunctionName"])
+    spec = dict(spec, RegionName=self.region_name, AccountId=self.account_id,
+                FunctionArn=func.function_arn, EventSourceArn=spec.get("EventSourceArn"))
+    esm = KafkaEventSourceMapping(spec)
+    self._event_source_mappings[esm.uuid] = esm
+    return esm
+
+
+_original_update_esm = LambdaBackend.update_event_source_mapping
+_KAFKA_UPDATABLE = {
+    "AmazonManagedKafkaEventSourceConfig": "kafka_config",
+    "SelfManagedKafkaEventSourceConfig": "self_managed_kafka_event_source_config",
+}
+
+
+def update_event_source_mapping(self, uuid, spec):
+    esm = _original_update_esm(self, uuid, spec)
+    if esm is None:
+        return None
+    for key, attr in _KAFKA_UPDATABLE.items():
+        if key in spec:
+            setattr(esm, attr, spec[key])
+    # An empty ProvisionedPollerConfig ({}) switches the ESM back to on-demand:
+    # the mode is on the wire only as the presence of this field.
+    poller = spec.get("ProvisionedPollerConfig")
+    if poller is not None and not any(poller.get(k) for k in ("MinimumPollers", "MaximumPollers")):
+        esm.poller_config = None
+    return esm
+
+
+# Test-only state override (POST /_vpcmedic/esm-state) layered over moto's answer.
+_original_esm_configuration = EventSourceMapping.get_configuration
+
+
+def esm_configuration(self):
+    config = _original_esm_configuration(self)
+    config.update(getattr(self, "vpcmedic_status", {}))
+    return config
+
+
+LambdaBackend.create_event_source_mapping = create_event_source_mapping
+LambdaBackend.update_event_source_mapping = update_event_source_mapping
+EventSourceMapping.get_configuration = esm_configuration
+
+
+def set_esm_state(body):
+    """Set State/LastProcessingResult/StateTransitionReason of an ESM, in any account and region."""
+    status = {"State": body.get("state"), "LastProcessingResult": body.get("lastProcessingResult"),
+              "StateTransitionReason": body.get("stateTransitionReason")}
+    status = {k: v for k, v in status.items() if v}
+    for account in list(lambda_backends.values()):
+        for backend in list(account.values()):
+            esm = backend.get_event_source_mapping(body.get("uuid", ""))
+            if esm is not None:
+                esm.vpcmedic_status = status
+                return True
+    return False
+
+
+# ---------------------------------------------------------------------------
+# b. MSK (kafka).
+# Gap: clusters stay CREATING forever; CreateClusterV2 drops clientAuthentication,
+# encryptionInfo and friends; GetBootstrapBrokers is not implemented (500); an
+# unknown cluster ARN raises KeyError (500) and NotFoundException answers 400.
+# ---------------------------------------------------------------------------
+
+kafka_exceptions.NotFoundException.code = 404
+
+_original_create_cluster = KafkaBackend.create_cluster
+_original_create_cluster_v2 = KafkaBackend.create_cluster_v2
+_original_describe_cluster = KafkaBackend.describe_cluster
+_original_describe_cluster_v2 = KafkaBackend.describe_cluster_v2
+_original_delete_cluster = KafkaBackend.delete_cluster
+
+
+def _cluster(backend, arn):
+    cluster = backend.clusters.get(arn)
+    if cluster is None:
+        raise kafka_exceptions.NotFoundException(f"Cluster {arn} does not exist.")
+    return cluster
+
+
+def create_cluster(self, *args, **kwargs):
+    arn, name, _ = _original_create_cluster(self, *args, **kwargs)
+    self.clusters[arn].state = "ACTIVE"
+    return arn, name, "ACTIVE"
+
+
+def create_cluster_v2(self, cluster_name, tags, provisioned, serverless):
+    arn, name, _, cluster_type = _original_create_cluster_v2(self, cluster_name, tags, provisioned, serverless)
+    cluster = self.clusters[arn]
+    cluster.state = "ACTIVE"
+    for key, attr in (("clientAuthentication", "client_authentication"), ("encryptionInfo", "encryption_info"),
+                      ("configurationInfo", "configuration_info"), ("openMonitoring", "open_monitoring"),
+                      ("loggingInfo", "logging_info"), ("enhancedMonitoring", "enhanced_monitoring")):
+        if provisioned and provisioned.get(key):
+            setattr(cluster, attr, provisioned[key])
+    return arn, name, "ACTIVE", cluster_type
+
+
+def describe_cluster(self, cluster_arn):
+    _cluster(self, cluster_arn)
+    return _original_describe_cluster(self, cluster_arn)
+
+
+def describe_cluster_v2(self, cluster_arn):
+    _cluster(self, cluster_arn)
+    return _original_describe_cluster_v2(self, cluster_arn)
+
+
+def delete_cluster(self, cluster_arn, current_version):
+    _cluster(self, cluster_arn)
+    return _original_delete_cluster(self, cluster_arn, current_version)
+
+
+def get_bootstrap_brokers(self, cluster_arn):
+    """Broker strings derived from the cluster's auth settings (ports per DOMAIN.md §3)."""
+    cluster = _cluster(self, cluster_arn)
+    short_id = cluster.cluster_id.replace("-", "")[:6]
+    if cluster.cluster_type == "SERVERLESS":
+        host = f"boot-{short_id}.c2.kafka-serverless.{self.region_name}.amazonaws.com"
+        return {"BootstrapBrokerStringSaslIam": f"{host}:9098"}
+
+    def brokers(port):
+        name = re.sub(r"[^a-z0-9-]", "-", cluster.cluster_name.lower())
+        count = cluster.number_of_broker_nodes or 1
+        return ",".join(f"b-{i}.{name}.{short_id}.c2.kafka.{self.region_name}.amazonaws.com:{port}"
+                        for i in range(1, count + 1))
+
+    auth = cluster.client_authentication or {}
+    sasl = auth.get("sasl") or {}
+    scram = (sasl.get("scram") or {}).get("enabled", False)
+    iam = (sasl.get("iam") or {}).get("enabled", False)
+    mtls = (auth.get("tls") or {}).get("enabled", False)
+    # No client authentication configured means unauthenticated access (the MSK default).
+    unauthenticated = (auth.get("unauthenticated") or {}).get("enabled", False) or not (scram or iam or mtls)
+    in_transit = ((cluster.encryption_info or {}).get("encryptionInTransit") or {}).get("clientBroker", "TLS")
+    tls_listener = in_transit in ("TLS", "TLS_PLAINTEXT") and (mtls or unauthenticated)
+    plaintext_listener = in_transit in ("PLAINTEXT", "TLS_PLAINTEXT") and unauthenticated
+    public = ((((cluster.broker_node_group_info or {}).get("connectivityInfo") or {})
+               .get("publicAccess") or {}).get("type") == "SERVICE_PROVIDED_EIPS")
+
+    result = {}
+    if plaintext_listener:
+        result["BootstrapBrokerString"] = brokers(9092)
+    if tls_listener:
+        result["BootstrapBrokerStringTls"] = brokers(9094)
+    if scram:
+        result["BootstrapBrokerStringSaslScram"] = brokers(9096)
+    if iam:
+        result["BootstrapBrokerStringSaslIam"] = brokers(9098)
+    if public and tls_listener:
+        result["BootstrapBrokerStringPublicTls"] = brokers(9194)
+    if public and scram:
+        result["BootstrapBrokerStringPublicSaslScram"] = brokers(9196)
+    if public and iam:
+        result["BootstrapBrokerStringPublicSaslIam"] = brokers(9198)
+    return result
+
+
+def get_bootstrap_brokers_response(self):
+    arn = unquote(self.parsed_url.path.split("/clusters/")[-1].removesuffix("/bootstrap-brokers"))
+    result = self.kafka_backend.get_bootstrap_brokers(arn)
+    return json.dumps({k[0].lower() + k[1:]: v for k, v in result.items()})
+
+
+KafkaBackend.create_cluster = create_cluster
+KafkaBackend.create_cluster_v2 = create_cluster_v2
+KafkaBackend.describe_cluster = describe_cluster
+KafkaBackend.describe_cluster_v2 = describe_cluster_v2
+KafkaBackend.delete_cluster = delete_cluster
+KafkaBackend.get_bootstrap_brokers = get_bootstrap_brokers
+KafkaResponse.get_bootstrap_brokers = get_bootstrap_brokers_response
+
+
+# ---------------------------------------------------------------------------
+# c. Lambda: function VpcId.
+# Gap: LambdaFunction.vpc_config reports the constant "vpc-123abc".
+# ---------------------------------------------------------------------------
+
+
+def function_vpc_config(self):
+    if not self._vpc_config:
+        return None
+    config = dict(self._vpc_config)
+    config.setdefault("SubnetIds", [])
+    config.setdefault("SecurityGroupIds", [])
+    config["VpcId"] = ""
+    if config["SubnetIds"]:
+        ec2 = ec2_backends[self.account_id][self.region]
+        try:
+            config["VpcId"] = ec2.get_subnet(config["SubnetIds"][0]).vpc_id
+        except Exception:  # unknown subnet: AWS would have rejected it; report no VPC
+            pass
+    return config
+
+
+lambda_models.LambdaFunction.vpc_config = property(function_vpc_config)
+
+
+# ---------------------------------------------------------------------------
+# d. EventBridge TestEventPattern.
+# Gap: EventsHandler.test_event_pattern is a stub returning nothing (false).
+# ---------------------------------------------------------------------------
+
+
+def test_event_pattern(self):
+    pattern = EventPattern.load(self._get_param("EventPattern"))  # raises InvalidEventPatternException
+    try:
+        event = json.loads(self._get_param("Event") or "")
+    except ValueError:
+        raise JsonRESTError("InvalidEventPatternException", "Event is not valid JSON")
+    if not isinstance(event, dict):
+        raise InvalidEventPatternException(reason="Event must be a JSON object")
+    return json.dumps({"Result": pattern.matches_event(event)})
+
+
+EventsHandler.test_event_pattern = test_event_pattern
+
+
+# ---------------------------------------------------------------------------
+# e. IAM SimulatePrincipalPolicy.
+# Gap: not implemented by moto. This is a basic evaluator:
+# - policies: the principal's inline and attached managed policies (for a user,
+#   also its groups' policies) plus PolicyInputList. Permissions boundaries,
+#   SCPs, resource policies and session policies are NOT evaluated.
+# - for each action x resource: an explicit Deny wins, else an Allow, else
+#   implicitDeny.
+# - Action/NotAction match case-insensitively with * and ? wildcards;
+#   Resource/NotResource match case-sensitively with * and ?; a statement
+#   without Resource/NotResource matches every resource.
+# - Conditions: a statement with a Condition matches only when every
+#   condition key is given in ContextEntries and every operator is one of
+#   StringEquals, StringNotEquals, StringEqualsIgnoreCase, StringLike,
+#   StringNotLike, ArnEquals, ArnLike, ArnNotEquals, ArnNotLike, Bool (each
+#   optionally ...IfExists, which then also matches a missing key). Any other
+#   operator or a missing key makes the statement not match: an Allow does not
+#   allow and a Deny does not deny.
+# ---------------------------------------------------------------------------
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _wildcard(pattern, value, ignore_case):
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL) is not None
+
+
+def _condition_matches(condition, context):
+    operators = {
+        "stringequals": lambda want, got: got == want,
+        "stringnotequals": lambda want, got: got != want,
+        "stringequalsignorecase": lambda want, got: got.lower() == want.lower(),
+        "stringlike": lambda want, got: fnmatch.fnmatchcase(got, want),
+        "stringnotlike": lambda want, got: not fnmatch.fnmatchcase(got, want),
+        "arnequals": lambda want, got: got == want,
+        "arnlike": lambda want, got: _wildcard(want, got, ignore_case=False),
+        "arnnotequals": lambda want, got: got != want,
+        "arnnotlike": lambda want, got: not _wildcard(want, got, ignore_case=False),
+        "bool": lambda want, got: str(got).lower() == str(want).lower(),
+    }
+    negated = {"stringnotequals", "stringnotlike", "arnnotequals", "arnnotlike"}
+    for operator, clauses in condition.items():
+        name = operator.lower()
+        if_exists = name.endswith("ifexists")
+        name = name.removesuffix("ifexists")
+        if name not in operators:
+            return False
+        for key, wanted in clauses.items():
+            got = context.get(key.lower())
+            if got is None:
+                if if_exists:
+                    continue
+                return False
+            wanted = [str(w) for w in _as_list(wanted)]
+            test = operators[name]
+            if name in negated:
+                ok = all(all(test(w, g) for w in wanted) for g in got)
+            else:
+                ok = any(test(w, g) for w in wanted for g in got)
+            if not ok:
+                return False
+    return True
+
+
+def _statement_matches(statement, action, resource, context):
+    if "Action" in statement:
+        if not any(_wildcard(p, action, True) for p in _as_list(statement["Action"])):
+            return False
+    elif "NotAction" in statement:
+        if any(_wildcard(p, action, True) for p in _as_list(statement["NotAction"])):
+            return False
+    else:
+        return False
+    if "Resource" in statement:
+        if not any(_wildcard(p, resource, False) for p in _as_list(statement["Resource"])):
+            return False
+    elif "NotResource" in statement:
+        if any(_wildcard(p, resource, False) for p in _as_list(statement["NotResource"])):
+            return False
+    if "Condition" in statement and not _condition_matches(statement["Condition"], context):
+        return False
+    return True
+
+
+def _document(policy):
+    """The default version's document of a managed policy, parsed."""
+    version = next(v for v in policy.versions if v.is_default)
+    doc = version.document
+    return json.loads(doc) if isinstance(doc, str) else doc
+
+
+def _principal_policies(backend, arn):
+    """(policy id, policy type, document) for everything attached to a role or user."""
+    kind = arn.split(":", 5)[-1].split("/", 1)[0]
+    if kind == "role":
+        principal, inline_type, groups = backend.get_role_by_arn(arn), "role", []
+    elif kind == "user":
+        principal = next((u for u in backend.users.values() if u.arn == arn), None)
+        if principal is None:
+            raise NoSuchEntity(f"User {arn} not found")
+        inline_type, groups = "user", backend.get_groups_for_user(principal.name)
+    else:
+        raise InvalidInput(f"Unsupported principal {arn}: use a role or user ARN")
+    found = []
+    for owner, owner_type in [(principal, inline_type)] + [(g, "group") for g in groups]:
+        for name, doc in owner.policies.items():
+            found.append((name, owner_type, json.loads(doc) if isinstance(doc, str) else doc))
+        for policy in owner.managed_policies.values():
+            managed_type = "aws-managed" if ":aws:policy/" in policy.arn else "user-managed"
+            found.append((policy.name, managed_type, _document(policy)))
+    return found
+
+
+def simulate(policies, actions, resources, context):
+    results = []
+    for action in actions:
+        for resource in resources:
+            allows, denies = [], []
+            for policy_id, policy_type, doc in policies:
+                for statement in _as_list(doc.get("Statement", [])):
+                    if _statement_matches(statement, action, resource, context):
+                        hit = {"SourcePolicyId": policy_id, "SourcePolicyType": policy_type}
+                        (denies if statement.get("Effect") == "Deny" else allows).append(hit)
+            decision = "explicitDeny" if denies else "allowed" if allows else "implicitDeny"
+            results.append({
+                "EvalActionName": action,
+                "EvalResourceName": resource,
+                "EvalDecision": decision,
+                "MatchedStatements": denies or allows,
+                "MissingContextValues": [],
+            })
+    return results
+
+
+def simulate_principal_policy(self):
+    arn = self._get_param("PolicySourceArn")
+    policies = _principal_policies(self.backend, arn)
+    for i, doc in enumerate(self._get_param("PolicyInputList", []) or []):
+        policies.append((f"PolicyInputList.{i + 1}", "none", json.loads(doc)))
+    context = {}
+    for entry in self._get_param("ContextEntries", []) or []:
+        context[entry["ContextKeyName"].lower()] = [str(v) for v in entry.get("ContextKeyValues", [])]
+    resources = self._get_param("ResourceArns", []) or ["*"]
+    results = simulate(policies, self._get_param("ActionNames", []), resources, context)
+    return ActionResult({"EvaluationResults": results, "IsTruncated": False})
+
+
+IamResponse.simulate_principal_policy = simulate_principal_policy
+
+
+# ---------------------------------------------------------------------------
+# Speed: every IAM backend (one per partition, re-created on each reset and on
+# the first request after it) re-parses the ~1,300 AWS managed policies: about
+# 0.2 s each, 2 s per reset. Parse them once and load them in the aws
+# partition only, the one the emulator's account lives in.
+# ---------------------------------------------------------------------------
+
+_managed_policies = []
+
+
+def init_aws_policies(self):
+    if self.partition != "aws":
+        return []
+    if not _managed_policies:
+        for name, data in json.loads(aws_managed_policies_data).items():
+            _managed_policies.append((name, data, json.dumps(data.get("Document"))))
+    return [
+        AWSManagedPolicy(name, account_id=self.account_id, region=self.region_name,
+                         default_version_id=data.get("DefaultVersionId"), path=data.get("Path"),
+                         document=document, create_date=datetime.fromisoformat(data["CreateDate"]),
+                         update_date=datetime.fromisoformat(data["UpdateDate"]))
+        for name, data, document in _managed_policies
+    ]
+
+
+IAMBackend._init_aws_policies = init_aws_policies
+
+
+# ---------------------------------------------------------------------------
+# Server.
+# ---------------------------------------------------------------------------
+
+
+def vpcmedic_routes(app):
+    """Wrap moto's WSGI app with the test-only /_vpcmedic/ endpoints."""
+
+    def wsgi(environ, start_response):
+        if environ.get("PATH_INFO") == "/_vpcmedic/esm-state" and environ.get("REQUEST_METHOD") == "POST":
+            request = Request(environ)
+            try:
+                found = set_esm_state(json.loads(request.get_data() or b"{}"))
+            except ValueError as err:
+                return Response(f"bad request: {err}\n", status=400)(environ, start_response)
+            if not found:
+                return Response("event source mapping not found\n", status=404)(environ, start_response)
+            return Response("", status=204)(environ, start_response)
+        return app(environ, start_response)
+
+    return wsgi
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):  # one line per request would flood the parent's buffer
+        pass
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = any free port)")
+    args = parser.parse_args()
+
+    app = vpcmedic_routes(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"READY http://127.0.0.1:{server.server_port}", flush=True)
+
+    # Stay alive until the parent closes our stdin (or dies).
+    for _ in sys.stdin:
+        pass
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
