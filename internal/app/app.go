@@ -12,11 +12,14 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/vpcmedic/vpcmedic/internal/check"
 	"github.com/vpcmedic/vpcmedic/internal/config"
 	"github.com/vpcmedic/vpcmedic/internal/inventory"
 	"github.com/vpcmedic/vpcmedic/internal/network"
 	"github.com/vpcmedic/vpcmedic/internal/notify"
+	"github.com/vpcmedic/vpcmedic/internal/reach"
 	"github.com/vpcmedic/vpcmedic/internal/report"
+	"github.com/vpcmedic/vpcmedic/internal/simulate"
 	"github.com/vpcmedic/vpcmedic/internal/topology"
 	"github.com/vpcmedic/vpcmedic/internal/trail"
 	"github.com/vpcmedic/vpcmedic/internal/workload"
@@ -38,14 +41,19 @@ var sources = map[string]string{
 
 // App runs the pipeline for one of the functions.
 type App struct {
-	Function  string
+	Function string
+	// Region is the Region vpcmedic runs in (endpoint service names
+	// depend on it).
+	Region    string
 	Config    config.Config
 	Inventory *inventory.Reader
 	// Lister lists every workload of the account (network changes and
 	// the sweep).
 	Lister   inventory.Lister
 	Topology *topology.Reader
-	Notifier *notify.Notifier
+	// Simulator checks execution roles; nil skips that check.
+	Simulator *simulate.Simulator
+	Notifier  *notify.Notifier
 	// CallerARN returns the ARN vpcmedic runs as (sts:GetCallerIdentity),
 	// to recognise its own changes.
 	CallerARN func(context.Context) (string, error)
@@ -216,31 +224,34 @@ func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, w
 		rep.Networks = append(rep.Networks, summarise(snap))
 	}
 	for _, w := range workloads {
-		rw := evaluate(w, snapshots[w.Network.VPCID])
+		rw, err := a.evaluate(ctx, w, snapshots[w.Network.VPCID])
+		if err != nil {
+			return err
+		}
 		log.Info("checked workload", "workload", w.ID, "kind", w.Kind, "vpcId", w.Network.VPCID, "status", rw.Status, "findings", len(rw.Findings))
 		rep.Workloads = append(rep.Workloads, rw)
 	}
 	return nil
 }
 
-// evaluate turns a workload and its network into a verdict.
-func evaluate(w *workload.Workload, snap *network.Snapshot) report.Workload {
-	rw := report.Workload{Kind: w.Kind, ID: w.ID, Name: w.Name, VPCID: w.Network.VPCID, Findings: []report.Finding{}}
-	switch {
-	case w.Unresolved != "":
-		rw.Findings = append(rw.Findings, report.Finding{
-			Check: "network-identity", Severity: report.SeverityInfo, Unverified: true,
-			Message: fmt.Sprintf("%s %s cannot be checked: %s", w.Kind, w.ID, w.Unresolved), Resources: []string{w.ID},
-		})
-	default:
-		rw.Findings = append(rw.Findings, report.Finding{
-			Check: "network-paths", Severity: report.SeverityInfo, Unverified: true,
-			Message:   fmt.Sprintf("read the network of %s (%d subnets, %d security groups in %s); path checks are not available in this version, so nothing is verified", w.ID, len(w.Network.SubnetIDs), len(w.Network.SecurityGroupIDs), w.Network.VPCID),
-			Resources: append(append([]string{w.Network.VPCID}, w.Network.SubnetIDs...), w.Network.SecurityGroupIDs...),
-		})
+// evaluate runs the checks on a workload and its network.
+func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.Snapshot) (report.Workload, error) {
+	t := &check.Target{Workload: w, Network: snap, Region: a.Region, Policy: endpointPolicy(w)}
+	if w.Kind == workload.KindKafkaESM {
+		t.Requirements = check.KafkaRequirements(w)
+		t.PermissionNeeds = check.KafkaPermissionNeeds(w)
 	}
+	if len(t.PermissionNeeds) > 0 && a.Simulator != nil {
+		p, err := a.Simulator.Permissions(ctx, w.ExecutionRoleARN, t.PermissionNeeds)
+		if err != nil {
+			return report.Workload{}, err
+		}
+		t.Permissions = p
+	}
+	rw := report.Workload{Kind: w.Kind, ID: w.ID, Name: w.Name, VPCID: w.Network.VPCID}
+	rw.Findings, rw.Passed = check.Run(t)
 	rw.Status = report.StatusOf(rw.Findings)
-	return rw
+	return rw, nil
 }
 
 func summarise(s *network.Snapshot) report.Network {
@@ -251,7 +262,7 @@ func summarise(s *network.Snapshot) report.Network {
 		PublicSubnets: []string{}, NATGateways: []string{}, InternetGateways: []string{}, Endpoints: []string{},
 	}
 	for _, sn := range s.Subnets {
-		if s.Public(sn.ID) {
+		if reach.Public(s, sn.ID) {
 			n.PublicSubnets = append(n.PublicSubnets, sn.ID)
 		}
 	}

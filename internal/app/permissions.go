@@ -8,11 +8,14 @@ import "slices"
 // without its permission and no permission outlives its call.
 var (
 	// sts:GetCallerIdentity needs no permission.
-	alertActions    = []string{"sns:Publish", "sqs:SendMessage"}
+	alertActions = []string{"sns:Publish", "sqs:SendMessage"}
+	// Execution roles are checked by simulation, never changed.
+	roleActions     = []string{"iam:SimulatePrincipalPolicy"}
 	topologyActions = []string{
 		"ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets",
 		"ec2:DescribeRouteTables", "ec2:DescribeNatGateways", "ec2:DescribeInternetGateways",
 		"ec2:DescribeVpcEndpoints", "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkAcls",
+		"ec2:GetManagedPrefixListEntries",
 	}
 	esmActions      = []string{"lambda:GetEventSourceMapping", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
 	functionActions = []string{"lambda:GetFunctionConfiguration", "lambda:ListTags"}
@@ -29,11 +32,11 @@ func Actions(function string) []string {
 	var all []string
 	switch function {
 	case OnLambdaChange:
-		all = slices.Concat(alertActions, topologyActions, esmActions, functionActions)
+		all = slices.Concat(alertActions, roleActions, topologyActions, esmActions, functionActions)
 	case OnNetworkChange:
-		all = slices.Concat(alertActions, topologyActions, listActions, resolveActions)
+		all = slices.Concat(alertActions, roleActions, topologyActions, listActions, resolveActions)
 	case Sweep:
-		all = slices.Concat(alertActions, topologyActions, listActions)
+		all = slices.Concat(alertActions, roleActions, topologyActions, listActions)
 	}
 	slices.Sort(all)
 	return slices.Compact(all)

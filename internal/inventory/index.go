@@ -45,6 +45,7 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 			}
 		}
 	}
+	roles := map[string]string{}
 	fns := lambda.NewListFunctionsPaginator(list, &lambda.ListFunctionsInput{})
 	for fns.HasMorePages() {
 		page, err := fns.NextPage(ctx)
@@ -52,9 +53,15 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 			return nil, fmt.Errorf("list functions: %w", err)
 		}
 		for _, f := range page.Functions {
+			roles[unqualified(aws.ToString(f.FunctionArn))] = aws.ToString(f.Role)
 			if w := functionWorkload(f); w.Network.VPCID != "" {
 				out = append(out, w)
 			}
+		}
+	}
+	for _, w := range out {
+		if w.Kind == workload.KindKafkaESM {
+			w.ExecutionRoleARN = roles[w.FunctionARN]
 		}
 	}
 	var subnets []string
@@ -79,11 +86,12 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 func functionWorkload(f lambdatypes.FunctionConfiguration) *workload.Workload {
 	fnARN := unqualified(aws.ToString(f.FunctionArn))
 	w := &workload.Workload{
-		Kind:        workload.KindFunction,
-		ID:          fnARN,
-		Name:        aws.ToString(f.FunctionName),
-		FunctionARN: fnARN,
-		Function:    &workload.Function{RoleARN: aws.ToString(f.Role), State: string(f.State)},
+		Kind:             workload.KindFunction,
+		ID:               fnARN,
+		Name:             aws.ToString(f.FunctionName),
+		FunctionARN:      fnARN,
+		ExecutionRoleARN: aws.ToString(f.Role),
+		Function:         &workload.Function{RoleARN: aws.ToString(f.Role), State: string(f.State)},
 	}
 	if f.Environment != nil {
 		w.Function.Environment = f.Environment.Variables

@@ -106,12 +106,27 @@ func (r *Reader) ESM(ctx context.Context, uuid string) (*workload.Workload, erro
 	cfg := lambdatypes.EventSourceMappingConfiguration{
 		UUID: out.UUID, FunctionArn: out.FunctionArn, EventSourceArn: out.EventSourceArn,
 		SelfManagedEventSource: out.SelfManagedEventSource, SourceAccessConfigurations: out.SourceAccessConfigurations,
-		ProvisionedPollerConfig: out.ProvisionedPollerConfig, DestinationConfig: out.DestinationConfig,
+		Topics: out.Topics, AmazonManagedKafkaEventSourceConfig: out.AmazonManagedKafkaEventSourceConfig,
+		SelfManagedKafkaEventSourceConfig: out.SelfManagedKafkaEventSourceConfig,
+		ProvisionedPollerConfig:           out.ProvisionedPollerConfig, DestinationConfig: out.DestinationConfig,
 		State: out.State, LastProcessingResult: out.LastProcessingResult, StateTransitionReason: out.StateTransitionReason,
 	}
 	w, err := r.kafkaWorkload(ctx, cfg)
-	if err != nil || w == nil || w.Unresolved != "" {
+	if err != nil || w == nil {
 		return w, err
+	}
+	// The pollers act with the function's execution role.
+	fn, err := r.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(w.FunctionARN)})
+	var nf *lambdatypes.ResourceNotFoundException
+	switch {
+	case errors.As(err, &nf):
+	case err != nil:
+		return nil, fmt.Errorf("get function configuration %s: %w", w.FunctionARN, err)
+	default:
+		w.ExecutionRoleARN = aws.ToString(fn.Role)
+	}
+	if w.Unresolved != "" {
+		return w, nil
 	}
 	vpcs, err := r.vpcsOf(ctx, w.Network.SubnetIDs)
 	if err != nil {
@@ -154,6 +169,8 @@ func (r *Reader) kafkaWorkload(ctx context.Context, cfg lambdatypes.EventSourceM
 		FunctionARN: unqualified(aws.ToString(cfg.FunctionArn)),
 		Kafka: &workload.Kafka{
 			EventSourceARN:        source,
+			Topics:                cfg.Topics,
+			ConsumerGroupID:       consumerGroup(cfg),
 			OnDemand:              cfg.ProvisionedPollerConfig == nil,
 			State:                 aws.ToString(cfg.State),
 			LastProcessingResult:  aws.ToString(cfg.LastProcessingResult),
@@ -200,6 +217,18 @@ func (r *Reader) kafkaWorkload(ctx context.Context, cfg lambdatypes.EventSourceM
 		w.Name = fmt.Sprintf("%s <- MSK %s", fnName, w.Kafka.ClusterName)
 	}
 	return w, nil
+}
+
+// consumerGroup is the Kafka consumer group the mapping uses: the one
+// configured, else its UUID.
+func consumerGroup(cfg lambdatypes.EventSourceMappingConfiguration) string {
+	if c := cfg.AmazonManagedKafkaEventSourceConfig; c != nil && aws.ToString(c.ConsumerGroupId) != "" {
+		return aws.ToString(c.ConsumerGroupId)
+	}
+	if c := cfg.SelfManagedKafkaEventSourceConfig; c != nil && aws.ToString(c.ConsumerGroupId) != "" {
+		return aws.ToString(c.ConsumerGroupId)
+	}
+	return aws.ToString(cfg.UUID)
 }
 
 func isKafkaARN(s string) bool {

@@ -14,6 +14,9 @@ type Snapshot struct {
 	Endpoints        []Endpoint
 	SecurityGroups   []SecurityGroup
 	NetworkACLs      []NetworkACL
+	// PrefixLists holds the CIDRs of the managed prefix lists that
+	// security group rules reference, by prefix list ID.
+	PrefixLists map[string][]netip.Prefix
 }
 
 // VPC holds the VPC-wide settings.
@@ -174,21 +177,6 @@ func (s *Snapshot) RouteTableOf(subnetID string) (RouteTable, bool) {
 	return *main, true
 }
 
-// Public reports whether a subnet is public: its effective route table has
-// an active default route to an internet gateway.
-func (s *Snapshot) Public(subnetID string) bool {
-	rt, ok := s.RouteTableOf(subnetID)
-	if !ok {
-		return false
-	}
-	for _, r := range rt.Routes {
-		if r.Active && r.TargetKind == TargetInternetGateway && r.Destination.IsValid() && r.Destination.Bits() == 0 && r.Destination.Addr().Is4() {
-			return true
-		}
-	}
-	return false
-}
-
 // AvailabilityZones lists the zones of the VPC's subnets in order of first
 // appearance.
 func (s *Snapshot) AvailabilityZones() []string {
@@ -201,4 +189,34 @@ func (s *Snapshot) AvailabilityZones() []string {
 		}
 	}
 	return out
+}
+
+// SecurityGroup returns the group with the given ID.
+func (s *Snapshot) SecurityGroup(id string) (SecurityGroup, bool) {
+	for _, g := range s.SecurityGroups {
+		if g.ID == id {
+			return g, true
+		}
+	}
+	return SecurityGroup{}, false
+}
+
+// NetworkACLOf returns the network ACL that applies to a subnet: its
+// association, else the VPC's default ACL.
+func (s *Snapshot) NetworkACLOf(subnetID string) (NetworkACL, bool) {
+	var def *NetworkACL
+	for i, acl := range s.NetworkACLs {
+		for _, id := range acl.SubnetIDs {
+			if id == subnetID {
+				return acl, true
+			}
+		}
+		if acl.Default {
+			def = &s.NetworkACLs[i]
+		}
+	}
+	if def == nil {
+		return NetworkACL{}, false
+	}
+	return *def, true
 }

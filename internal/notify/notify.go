@@ -48,8 +48,8 @@ func ShouldAlert(mode string, r report.Report) bool {
 	return false
 }
 
-// maxSubject is SNS's limit for e-mail subjects.
-const maxSubject = 100
+// maxSubject is the longest subject SNS takes: fewer than 100 characters.
+const maxSubject = 99
 
 // Subject names the workloads and the verdict in under 100 characters.
 func Subject(r report.Report) string {

@@ -70,7 +70,9 @@ type Workload struct {
 
 // Finding is one problem (or fact) about a workload.
 type Finding struct {
+	// Check is the kebab name of the check; CheckID its stable ID.
 	Check    string   `json:"check"`
+	CheckID  string   `json:"checkId,omitempty"`
 	Severity Severity `json:"severity"`
 	Message  string   `json:"message"`
 	AZ       string   `json:"az,omitempty"`
@@ -81,6 +83,8 @@ type Finding struct {
 	// Unverified marks a finding that explains why vpcmedic could not
 	// verify the workload.
 	Unverified bool `json:"unverified,omitempty"`
+	// Remediation is the fix, in one imperative sentence.
+	Remediation string `json:"remediation,omitempty"`
 }
 
 // Change statuses.

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kafka"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -32,6 +33,7 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/inventory"
 	"github.com/vpcmedic/vpcmedic/internal/notify"
 	"github.com/vpcmedic/vpcmedic/internal/report"
+	"github.com/vpcmedic/vpcmedic/internal/simulate"
 	"github.com/vpcmedic/vpcmedic/internal/topology"
 	"github.com/vpcmedic/vpcmedic/internal/trail"
 )
@@ -82,10 +84,12 @@ func Build(ctx context.Context, function string, log *slog.Logger, instrument fu
 	}
 	d.App = &app.App{
 		Function:  function,
+		Region:    awsCfg.Region,
 		Config:    cfg,
 		Inventory: &inventory.Reader{Lambda: lambdaClient, Kafka: kafka.NewFromConfig(awsCfg), EC2: ec2Client},
 		Lister:    lambdaClient,
 		Topology:  &topology.Reader{EC2: ec2Client},
+		Simulator: &simulate.Simulator{IAM: iam.NewFromConfig(awsCfg)},
 		Notifier:  &notify.Notifier{SNS: sns.NewFromConfig(awsCfg), TopicARN: cfg.AlertTopicARN},
 		CallerARN: func(ctx context.Context) (string, error) {
 			out, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})

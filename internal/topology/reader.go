@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,6 +30,7 @@ type EC2 interface {
 	ec2.DescribeSecurityGroupsAPIClient
 	ec2.DescribeNetworkAclsAPIClient
 	ec2.DescribeDhcpOptionsAPIClient
+	ec2.GetManagedPrefixListEntriesAPIClient
 	DescribeVpcAttribute(context.Context, *ec2.DescribeVpcAttributeInput, ...func(*ec2.Options)) (*ec2.DescribeVpcAttributeOutput, error)
 }
 
@@ -77,7 +79,13 @@ func (r *Reader) Read(ctx context.Context, vpcID string) (*network.Snapshot, err
 	run("describe nat gateways", func() (err error) { snap.NATGateways, err = r.natGateways(ctx, vpcID); return })
 	run("describe internet gateways", func() (err error) { snap.InternetGateways, err = r.internetGateways(ctx, vpcID); return })
 	run("describe vpc endpoints", func() (err error) { snap.Endpoints, err = r.endpoints(ctx, vpcID); return })
-	run("describe security groups", func() (err error) { snap.SecurityGroups, err = r.securityGroups(ctx, vpcID); return })
+	run("describe security groups", func() (err error) {
+		if snap.SecurityGroups, err = r.securityGroups(ctx, vpcID); err != nil {
+			return err
+		}
+		snap.PrefixLists, err = r.prefixLists(ctx, snap.SecurityGroups)
+		return err
+	})
 	run("describe network acls", func() (err error) { snap.NetworkACLs, err = r.networkACLs(ctx, vpcID); return })
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -352,6 +360,52 @@ func (r *Reader) securityGroups(ctx context.Context, vpcID string) ([]network.Se
 		}
 	}
 	return out, nil
+}
+
+// prefixLists reads the entries of the prefix lists the groups' rules
+// reference: one paginated call per distinct list, concurrently.
+func (r *Reader) prefixLists(ctx context.Context, groups []network.SecurityGroup) (map[string][]netip.Prefix, error) {
+	ids := map[string]bool{}
+	for _, g := range groups {
+		for _, rule := range slices.Concat(g.Ingress, g.Egress) {
+			if rule.PrefixListID != "" {
+				ids[rule.PrefixListID] = true
+			}
+		}
+	}
+	out := make(map[string][]netip.Prefix, len(ids))
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var cidrs []netip.Prefix
+			p := ec2.NewGetManagedPrefixListEntriesPaginator(r.EC2, &ec2.GetManagedPrefixListEntriesInput{PrefixListId: aws.String(id)})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("prefix list %s: %w", id, err))
+					mu.Unlock()
+					return
+				}
+				for _, e := range page.Entries {
+					if c, err := netip.ParsePrefix(aws.ToString(e.Cidr)); err == nil {
+						cidrs = append(cidrs, c)
+					}
+				}
+			}
+			mu.Lock()
+			out[id] = cidrs
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // rules flattens EC2's permissions (one protocol and port range, many

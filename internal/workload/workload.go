@@ -26,6 +26,9 @@ type Workload struct {
 	// function and source.
 	Name        string
 	FunctionARN string
+	// ExecutionRoleARN is the function's execution role (for an ESM, the
+	// role of the function it invokes).
+	ExecutionRoleARN string
 	// Network is where the workload's ENIs live.
 	Network Network
 	// Unresolved, when not empty, says why the network identity could
@@ -49,6 +52,10 @@ type Kafka struct {
 	EventSourceARN string
 	// ClusterName is the MSK cluster's name, when known.
 	ClusterName string
+	Topics      []string
+	// ConsumerGroupID is the group the mapping consumes as (its UUID
+	// unless configured).
+	ConsumerGroupID string
 	// OnDemand is true when the ESM has no provisioned poller config.
 	OnDemand bool
 	// SecretARNs are the secrets in SourceAccessConfigurations.

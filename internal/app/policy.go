@@ -1,0 +1,46 @@
+package app
+
+import (
+	"github.com/vpcmedic/vpcmedic/internal/endpointpolicy"
+	"github.com/vpcmedic/vpcmedic/internal/network"
+	"github.com/vpcmedic/vpcmedic/internal/workload"
+)
+
+// endpointPolicy judges an endpoint's policy by the requests a workload
+// sends through it. For a Kafka mapping they are known (DOMAIN: Lambda's
+// pollers assume the execution role through STS and invoke the function as
+// the Lambda service, and read the secret with the execution role); for
+// other workloads only a document that is not a policy is refused.
+func endpointPolicy(w *workload.Workload) func(service string, e network.Endpoint) (bool, string) {
+	return func(service string, e network.Endpoint) (bool, string) {
+		var reqs []endpointpolicy.Request
+		if w.Kind == workload.KindKafkaESM {
+			switch service {
+			case "sts":
+				reqs = append(reqs, endpointpolicy.STSRequest())
+			case "lambda":
+				reqs = append(reqs, endpointpolicy.LambdaRequest())
+			case "secretsmanager":
+				for _, secret := range w.Kafka.SecretARNs {
+					reqs = append(reqs, endpointpolicy.SecretsManagerRequest(w.ExecutionRoleARN, secret))
+				}
+			}
+		}
+		if len(reqs) == 0 {
+			if _, err := endpointpolicy.Evaluate(e.Policy, endpointpolicy.Request{Action: service + ":*", Resource: "*"}); err != nil {
+				return false, err.Error()
+			}
+			return true, ""
+		}
+		for _, r := range reqs {
+			d, err := endpointpolicy.Evaluate(e.Policy, r)
+			if err != nil {
+				return false, err.Error()
+			}
+			if !d.Allowed {
+				return false, d.Reason
+			}
+		}
+		return true, ""
+	}
+}

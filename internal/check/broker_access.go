@@ -1,0 +1,96 @@
+package check
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vpcmedic/vpcmedic/internal/reach"
+	"github.com/vpcmedic/vpcmedic/internal/report"
+	"github.com/vpcmedic/vpcmedic/internal/workload"
+)
+
+var brokerAccess = Check{
+	ID:          "VM104",
+	Name:        "kafka-broker-access",
+	Title:       "The mapping's network interfaces cannot reach the brokers",
+	Impact:      "Lambda cannot connect to Kafka: the mapping delivers no record, in either mode.",
+	Remediation: "Allow the broker port inbound on the cluster's security group from the group itself (a self-referencing rule), and outbound from it.",
+	Severity:    report.SeverityError,
+	Applies:     func(t *Target) bool { return isKafka(t) && resolved(t) && len(t.Workload.Kafka.BrokerPorts) > 0 },
+	Run: func(t *Target) []Result {
+		if t.Workload.Kafka.Source == workload.SourceSelfManagedKafka {
+			return selfManagedBrokerEgress(t)
+		}
+		return mskBrokerAccess(t)
+	},
+}
+
+// mskBrokerAccess: Lambda's ENIs sit in every client subnet with the
+// cluster's groups, and must reach brokers in every client subnet.
+func mskBrokerAccess(t *Target) []Result {
+	var out []Result
+	groups := t.Workload.Network.SecurityGroupIDs
+	subnets := t.Subnets()
+	for _, port := range t.Workload.Kafka.BrokerPorts {
+		for _, from := range subnets {
+			var problems, evidence []string
+			for _, to := range subnets {
+				v := reach.Flow(t.Network, reach.Place{SubnetID: from.ID, GroupIDs: groups}, reach.Place{SubnetID: to.ID, GroupIDs: groups}, port)
+				evidence = append(evidence, v.Evidence...)
+				if !v.Allowed {
+					problems = append(problems, fmt.Sprintf("to brokers in %s (subnet %s): %s", to.AvailabilityZone, to.ID, v.Reason))
+				}
+			}
+			if len(problems) == 0 {
+				out = append(out, Result{Pass: true})
+				continue
+			}
+			out = append(out, Result{
+				Message:   fmt.Sprintf("%s in %s (subnet %s) cannot reach the brokers on TCP %d %s", t.Describe(), from.AvailabilityZone, from.ID, port, strings.Join(problems, "; ")),
+				AZ:        from.AvailabilityZone,
+				Service:   "kafka",
+				Resources: append(append([]string{from.ID}, groups...), evidence...),
+			})
+		}
+	}
+	return out
+}
+
+// selfManagedBrokerEgress: the brokers' own groups are not known, so only
+// the mapping's side is checked: some egress rule must allow the port.
+func selfManagedBrokerEgress(t *Target) []Result {
+	var out []Result
+	groups := t.Workload.Network.SecurityGroupIDs
+	for _, port := range t.Workload.Kafka.BrokerPorts {
+		if anyEgress(t, groups, port) {
+			out = append(out, Result{Pass: true})
+			continue
+		}
+		out = append(out, Result{
+			Message:   fmt.Sprintf("%s: none of its security groups (%s) allows TCP %d out, the port of its bootstrap servers", t.Describe(), strings.Join(groups, ", "), port),
+			Service:   "kafka",
+			Resources: groups,
+		})
+	}
+	return out
+}
+
+func anyEgress(t *Target, groupIDs []string, port int) bool {
+	for _, id := range groupIDs {
+		g, ok := t.Network.SecurityGroup(id)
+		if !ok {
+			continue
+		}
+		for _, r := range g.Egress {
+			switch r.Protocol {
+			case "-1", "all":
+				return true
+			case "tcp", "6":
+				if int(r.FromPort) <= port && port <= int(r.ToPort) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,39 @@
+package check
+
+import (
+	"fmt"
+
+	"github.com/vpcmedic/vpcmedic/internal/report"
+)
+
+var servicePath = Check{
+	ID:          "VM102",
+	Name:        "service-path",
+	Title:       "A required AWS service is unreachable from the workload's subnet",
+	Impact:      "Calls to the service time out: an on-demand Kafka mapping delivers no record and Lambda reports only \"PROBLEM: Connection error\".",
+	Remediation: "Create an interface endpoint for the service with private DNS in every zone of the workload (cheapest), or route the private subnets' 0.0.0.0/0 to a NAT gateway in the same zone.",
+	Severity:    report.SeverityError,
+	// With DNS support off every path fails for that one reason, which
+	// vpc-dns-support reports once.
+	Applies: func(t *Target) bool { return resolved(t) && t.Network.VPC.DNSSupport && len(t.Requirements) > 0 },
+	Run: func(t *Target) []Result {
+		var out []Result
+		for _, sn := range t.Subnets() {
+			for _, req := range t.Requirements {
+				p := t.ServicePath(sn.ID, req.Service)
+				if p.OK {
+					out = append(out, Result{Pass: true})
+					continue
+				}
+				out = append(out, Result{
+					Message:    fmt.Sprintf("%s in %s (subnet %s) cannot reach %s, needed because %s: %s", t.Describe(), sn.AvailabilityZone, sn.ID, req.Service, req.Why, p.Problem),
+					AZ:         sn.AvailabilityZone,
+					Service:    req.Service,
+					Resources:  append([]string{sn.ID}, p.Evidence...),
+					Unverified: p.Unverified,
+				})
+			}
+		}
+		return out
+	},
+}
