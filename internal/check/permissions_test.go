@@ -62,7 +62,9 @@ func TestKafkaPermissionNeeds(t *testing.T) {
 	if slices.ContainsFunc(needs, func(n PermissionNeed) bool { return strings.HasPrefix(n.AnyOf[0], "kafka-cluster:") }) {
 		t.Error("data-plane IAM actions required though the mapping uses a secret")
 	}
-	if !slices.ContainsFunc(needs, func(n PermissionNeed) bool { return n.AnyOf[0] == "secretsmanager:GetSecretValue" && n.Resource == w.Kafka.SecretARNs[0] }) {
+	if !slices.ContainsFunc(needs, func(n PermissionNeed) bool {
+		return n.AnyOf[0] == "secretsmanager:GetSecretValue" && n.Resource == w.Kafka.SecretARNs[0]
+	}) {
 		t.Error("secret read not required")
 	}
 	// Without a known role there is nothing to simulate.
