@@ -17,6 +17,7 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/inventory"
 	"github.com/vpcmedic/vpcmedic/internal/network"
 	"github.com/vpcmedic/vpcmedic/internal/notify"
+	"github.com/vpcmedic/vpcmedic/internal/plan"
 	"github.com/vpcmedic/vpcmedic/internal/reach"
 	"github.com/vpcmedic/vpcmedic/internal/report"
 	"github.com/vpcmedic/vpcmedic/internal/simulate"
@@ -224,7 +225,7 @@ func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, w
 		rep.Networks = append(rep.Networks, summarise(snap))
 	}
 	for _, w := range workloads {
-		rw, err := a.evaluate(ctx, w, snapshots[w.Network.VPCID])
+		rw, err := a.evaluate(ctx, w, snapshots[w.Network.VPCID], &rep.Changes)
 		if err != nil {
 			return err
 		}
@@ -235,7 +236,9 @@ func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, w
 }
 
 // evaluate runs the checks on a workload and its network.
-func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.Snapshot) (report.Workload, error) {
+// A broken workload's plan of changes is added to changes (planned: alarm
+// mode reports them; remediation applies them).
+func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.Snapshot, changes *[]report.Change) (report.Workload, error) {
 	t := &check.Target{Workload: w, Network: snap, Region: a.Region, Policy: endpointPolicy(w)}
 	if w.Kind == workload.KindKafkaESM {
 		t.Requirements = check.KafkaRequirements(w)
@@ -251,6 +254,16 @@ func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.
 	rw := report.Workload{Kind: w.Kind, ID: w.ID, Name: w.Name, VPCID: w.Network.VPCID}
 	rw.Findings, rw.Passed = check.Run(t)
 	rw.Status = report.StatusOf(rw.Findings)
+	if rw.Status == report.StatusBroken {
+		p := plan.For(t)
+		rw.Recommendations, rw.Unfixable = p.Recommendations, p.Unfixable
+		for _, c := range p.Changes {
+			*changes = append(*changes, report.Change{
+				Action: c.Action, Target: c.Target, Status: report.ChangePlanned, Reason: c.Reason,
+				Workload: w.ID, Service: c.Service, Command: c.Command, MonthlyCostUSD: c.MonthlyCostUSD,
+			})
+		}
+	}
 	return rw, nil
 }
 

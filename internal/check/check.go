@@ -190,3 +190,11 @@ func resolved(t *Target) bool {
 }
 
 func isKafka(t *Target) bool { return t.Workload.Kind == workload.KindKafkaESM }
+
+// Fresh returns a copy of the target that recomputes its paths (after the
+// network changed).
+func Fresh(t *Target) *Target {
+	c := *t
+	c.paths = nil
+	return &c
+}

@@ -3,7 +3,8 @@
 // on-demand MSK event source mapping whose cluster sits in private subnets
 // with no NAT gateway and no PrivateLink endpoints), delivers the
 // CreateEventSourceMapping event CloudTrail would send, and runs the
-// on-lambda-change handler on it exactly as the command line does.
+// on-lambda-change handler on it exactly as the command line does. It shows
+// the diagnosis and the alert, applies the documented fix, and re-checks.
 //
 //	go run ./internal/demo [-format text|json]
 package main
@@ -16,6 +17,11 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/vpcmedic/vpcmedic/internal/app"
 	"github.com/vpcmedic/vpcmedic/internal/emulator"
@@ -68,21 +74,85 @@ func run(format string) error {
 		return err
 	}
 
+	topic, queue, err := alertInbox(ctx, cfg)
+	if err != nil {
+		return err
+	}
+
 	// The handler reads its configuration from the environment, as it does
 	// in Lambda and on the command line.
 	for _, kv := range srv.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		os.Setenv(k, v)
 	}
-	os.Setenv("AWS_MAX_ATTEMPTS", "1")
 	os.Setenv("MODE", "alarm")
+	os.Setenv("ALERT_TOPIC_ARN", topic)
 	os.Unsetenv("AWS_PROFILE")
 
-	say("delivering CreateEventSourceMapping20150331 for %s to %s (%s)\n", w.ESM.UUID, app.OnLambdaChange, eventPath)
+	say("\n== 1. diagnosis: %s receives CreateEventSourceMapping20150331 for %s\n", app.OnLambdaChange, w.ESM.UUID)
+	if err := handle(eventPath, format); err != nil {
+		return err
+	}
+	msg, err := readAlert(ctx, cfg, queue)
+	if err != nil {
+		return err
+	}
+	say("\n== the alert on-call receives (SNS topic %s)\n\n%s", topic, msg)
+
+	say("\n== 2. the fix the source documents describe: lambda and sts interface endpoints with private DNS in both private subnets, sharing the cluster's security group, which admits 443 from itself")
+	w.ClusterSG.IngressSelf(443)
+	w.VPC.InterfaceEndpoint("lambda", w.Private, w.ClusterSG)
+	w.VPC.InterfaceEndpoint("sts", w.Private, w.ClusterSG)
+	if err := s.Err(); err != nil {
+		return fmt.Errorf("apply the fix: %w", err)
+	}
+
+	say("\n== 3. re-check: the same event again\n")
+	return handle(eventPath, format)
+}
+
+func handle(eventPath, format string) error {
 	if code := runner.RunOnce(app.OnLambdaChange, []string{"-event", eventPath, "-format", format}, os.Stdin, os.Stdout, os.Stderr); code != 0 {
 		return fmt.Errorf("%s exited with %d", app.OnLambdaChange, code)
 	}
 	return nil
+}
+
+// alertInbox creates the alert topic and an SQS queue subscribed to it, so
+// the demo can show the message on-call would receive.
+func alertInbox(ctx context.Context, cfg aws.Config) (topicARN, queueURL string, err error) {
+	t, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("vpcmedic-alerts")})
+	if err != nil {
+		return "", "", fmt.Errorf("create the alert topic: %w", err)
+	}
+	q := sqs.NewFromConfig(cfg)
+	qu, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("on-call")})
+	if err != nil {
+		return "", "", fmt.Errorf("create the on-call queue: %w", err)
+	}
+	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: qu.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		return "", "", fmt.Errorf("read the on-call queue: %w", err)
+	}
+	_, err = sns.NewFromConfig(cfg).Subscribe(ctx, &sns.SubscribeInput{
+		TopicArn: t.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"]),
+		Attributes: map[string]string{"RawMessageDelivery": "true"},
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("subscribe the on-call queue: %w", err)
+	}
+	return aws.ToString(t.TopicArn), aws.ToString(qu.QueueUrl), nil
+}
+
+func readAlert(ctx context.Context, cfg aws.Config, queueURL string) (string, error) {
+	out, err := sqs.NewFromConfig(cfg).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 1, WaitTimeSeconds: 1})
+	if err != nil {
+		return "", fmt.Errorf("read the alert: %w", err)
+	}
+	if len(out.Messages) == 0 {
+		return "(no alert was sent)", nil
+	}
+	return aws.ToString(out.Messages[0].Body), nil
 }
 
 // say writes the demo's narration to stderr, so that stdout is only the

@@ -95,14 +95,10 @@ func (n *Notifier) Send(ctx context.Context, mode string, r report.Report) (*rep
 		return nil, nil
 	}
 	subject := Subject(r)
-	var body strings.Builder
-	if err := report.WriteText(&body, r); err != nil {
-		return nil, err
-	}
 	out, err := n.SNS.Publish(ctx, &sns.PublishInput{
 		TopicArn: aws.String(n.TopicARN),
 		Subject:  aws.String(sanitiseSubject(subject)),
-		Message:  aws.String(body.String()),
+		Message:  aws.String(Body(r)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("publish alert to %s: %w", n.TopicARN, err)

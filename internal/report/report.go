@@ -66,6 +66,10 @@ type Workload struct {
 	Findings []Finding `json:"findings"`
 	// Passed counts the checks that held.
 	Passed int `json:"passed"`
+	// Recommendations are fixes a person must decide on; Unfixable says
+	// which gaps no safe change closes.
+	Recommendations []string `json:"recommendations,omitempty"`
+	Unfixable       []string `json:"unfixable,omitempty"`
 }
 
 // Finding is one problem (or fact) about a workload.
@@ -102,6 +106,12 @@ type Change struct {
 	Target string `json:"target"`
 	Status string `json:"status"`
 	Reason string `json:"reason"`
+	// Workload is the ID of the workload the change is for.
+	Workload string `json:"workload,omitempty"`
+	Service  string `json:"service,omitempty"`
+	// Command is the AWS CLI command that makes the change by hand.
+	Command        string  `json:"command,omitempty"`
+	MonthlyCostUSD float64 `json:"monthlyCostUsd,omitempty"`
 }
 
 // Alert records the message sent to on-call.

@@ -44,11 +44,24 @@ func WriteText(w io.Writer, r Report) error {
 			}
 			fmt.Fprintf(&b, "  %-7s %s%s %s\n", f.Severity, f.Check, where, f.Message)
 		}
+		for _, u := range wl.Unfixable {
+			fmt.Fprintf(&b, "  no safe automatic fix: %s\n", u)
+		}
+		for _, rec := range wl.Recommendations {
+			fmt.Fprintf(&b, "  %s\n", rec)
+		}
 	}
 	if len(r.Changes) > 0 {
 		fmt.Fprintf(&b, "\nchanges:\n")
 		for _, c := range r.Changes {
-			fmt.Fprintf(&b, "  %-9s %s %s: %s\n", c.Status, c.Action, c.Target, c.Reason)
+			cost := ""
+			if c.MonthlyCostUSD > 0 {
+				cost = fmt.Sprintf(" (about $%.2f/month)", c.MonthlyCostUSD)
+			}
+			fmt.Fprintf(&b, "  %-9s %s %s: %s%s\n", c.Status, c.Action, c.Target, c.Reason, cost)
+			if c.Command != "" && c.Status == ChangePlanned {
+				fmt.Fprintf(&b, "            %s\n", c.Command)
+			}
 		}
 	}
 	if r.Alert != nil {

@@ -1,0 +1,129 @@
+package notify
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/vpcmedic/vpcmedic/internal/report"
+)
+
+// maxMessage keeps the alert under SNS's 256 KiB message limit.
+const maxMessage = 250 << 10
+
+// Body is the alert for a person reading it on a phone: what is broken and
+// where, why, the cheapest fixes with their monthly cost and the exact
+// commands, then the JSON report in its own section for tools.
+func Body(r report.Report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Trigger: %s\n", report.DescribeTrigger(r.Trigger))
+	for _, w := range r.Workloads {
+		if w.Status != report.StatusBroken && w.Before != report.StatusBroken {
+			continue
+		}
+		writeWorkload(&b, r, w)
+	}
+	if len(r.Changes) > 0 && r.Mode != "alarm" {
+		fmt.Fprintf(&b, "\nCHANGES MADE\n")
+		for _, c := range r.Changes {
+			fmt.Fprintf(&b, "- %s: %s %s (%s)\n", c.Status, c.Action, c.Target, c.Reason)
+		}
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	switch {
+	case err != nil:
+	case b.Len()+len(js) > maxMessage:
+		fmt.Fprintf(&b, "\n(The JSON report is too large for an SNS message: run the function with -format json to get it.)\n")
+	default:
+		fmt.Fprintf(&b, "\n----- JSON report -----\n%s\n", js)
+	}
+	return b.String()
+}
+
+func writeWorkload(b *strings.Builder, r report.Report, w report.Workload) {
+	verdict := strings.ToUpper(string(w.Status))
+	if w.Before != "" && w.Before != w.Status {
+		verdict = fmt.Sprintf("%s (was %s)", verdict, strings.ToUpper(string(w.Before)))
+	}
+	fmt.Fprintf(b, "\n%s: %s %s (%s)\n", verdict, w.Kind, w.Name, w.ID)
+	if w.VPCID != "" {
+		fmt.Fprintf(b, "VPC %s, %s\n", w.VPCID, r.Trigger.Region)
+	}
+
+	// What: one line per service (or check) with its zones.
+	var order []string
+	zones := map[string][]string{}
+	for _, f := range w.Findings {
+		if f.Severity != report.SeverityError {
+			continue
+		}
+		label := f.Service
+		if label == "" {
+			label = f.Check
+		}
+		label += " (" + f.Check + ")"
+		if !slices.Contains(order, label) {
+			order = append(order, label)
+		}
+		if f.AZ != "" && !slices.Contains(zones[label], f.AZ) {
+			zones[label] = append(zones[label], f.AZ)
+		}
+	}
+	if len(order) > 0 {
+		fmt.Fprintf(b, "\nWHAT IS BROKEN\n")
+		for _, label := range order {
+			where := ""
+			if z := zones[label]; len(z) > 0 {
+				where = " in " + strings.Join(z, ", ")
+			}
+			fmt.Fprintf(b, "- %s%s\n", label, where)
+		}
+		fmt.Fprintf(b, "\nWHY\n")
+		for _, f := range w.Findings {
+			if f.Severity == report.SeverityError {
+				fmt.Fprintf(b, "- %s\n", f.Message)
+			}
+		}
+	}
+	var fixes []report.Change
+	var total float64
+	for _, c := range r.Changes {
+		if c.Workload == w.ID && c.Status == report.ChangePlanned {
+			fixes = append(fixes, c)
+			total += c.MonthlyCostUSD
+		}
+	}
+	if len(fixes) > 0 {
+		fmt.Fprintf(b, "\nFIX (cheapest first, about $%.2f/month in all)\n", total)
+		for i, c := range fixes {
+			cost := "free"
+			if c.MonthlyCostUSD > 0 {
+				cost = fmt.Sprintf("about $%.2f/month", c.MonthlyCostUSD)
+			}
+			fmt.Fprintf(b, "%d. %s (%s)\n   %s\n", i+1, capitalise(c.Reason), cost, c.Command)
+		}
+	}
+	for _, u := range w.Unfixable {
+		fmt.Fprintf(b, "- No safe automatic fix: %s\n", u)
+	}
+	for _, rec := range w.Recommendations {
+		fmt.Fprintf(b, "- %s\n", rec)
+	}
+	var warnings []string
+	for _, f := range w.Findings {
+		if f.Severity == report.SeverityWarning {
+			warnings = append(warnings, f.Message)
+		}
+	}
+	if len(warnings) > 0 {
+		fmt.Fprintf(b, "\nALSO WORTH FIXING\n- %s\n", strings.Join(warnings, "\n- "))
+	}
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

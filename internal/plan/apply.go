@@ -1,0 +1,101 @@
+package plan
+
+import (
+	"net/netip"
+	"slices"
+
+	"github.com/vpcmedic/vpcmedic/internal/check"
+	"github.com/vpcmedic/vpcmedic/internal/endpointpolicy"
+	"github.com/vpcmedic/vpcmedic/internal/network"
+	"github.com/vpcmedic/vpcmedic/internal/workload"
+)
+
+// clone deep-copies the parts of a snapshot that changes touch.
+func clone(s *network.Snapshot) *network.Snapshot {
+	c := *s
+	c.Endpoints = slices.Clone(s.Endpoints)
+	c.RouteTables = slices.Clone(s.RouteTables)
+	for i := range c.RouteTables {
+		c.RouteTables[i].Routes = slices.Clone(c.RouteTables[i].Routes)
+	}
+	c.SecurityGroups = slices.Clone(s.SecurityGroups)
+	for i := range c.SecurityGroups {
+		c.SecurityGroups[i].Ingress = slices.Clone(c.SecurityGroups[i].Ingress)
+		c.SecurityGroups[i].Egress = slices.Clone(c.SecurityGroups[i].Egress)
+	}
+	for i := range c.Endpoints {
+		c.Endpoints[i].SubnetIDs = slices.Clone(c.Endpoints[i].SubnetIDs)
+	}
+	return &c
+}
+
+// apply makes a change on the snapshot copy, so the next steps and the
+// final verification see it.
+func apply(s *network.Snapshot, c Change, region string) {
+	switch c.Action {
+	case EnableVPCAttribute:
+		switch c.Attribute {
+		case "enableDnsSupport":
+			s.VPC.DNSSupport = true
+		case "enableDnsHostnames":
+			s.VPC.DNSHostnames = true
+		}
+	case CreateInterfaceEndpoint:
+		s.Endpoints = append(s.Endpoints, network.Endpoint{ID: c.EndpointID, ServiceName: c.ServiceName, Type: "Interface", State: "available",
+			SubnetIDs: slices.Clone(c.SubnetIDs), SecurityGroupIDs: slices.Clone(c.GroupIDs), PrivateDNS: c.PrivateDNS, Policy: c.Policy})
+	case CreateGatewayEndpoint:
+		s.Endpoints = append(s.Endpoints, network.Endpoint{ID: c.EndpointID, ServiceName: c.ServiceName, Type: "Gateway", State: "available",
+			RouteTableIDs: slices.Clone(c.RouteTableIDs)})
+		for i, rt := range s.RouteTables {
+			if slices.Contains(c.RouteTableIDs, rt.ID) {
+				s.RouteTables[i].Routes = append(s.RouteTables[i].Routes, network.Route{DestinationPrefixList: "pl-" + c.EndpointID, TargetKind: network.TargetVPCEndpoint, TargetID: c.EndpointID, Active: true})
+			}
+		}
+	case EnableEndpointDNS, AddEndpointSubnets:
+		for i, e := range s.Endpoints {
+			if e.ID == c.EndpointID {
+				s.Endpoints[i].PrivateDNS = s.Endpoints[i].PrivateDNS || c.Action == EnableEndpointDNS
+				s.Endpoints[i].SubnetIDs = append(s.Endpoints[i].SubnetIDs, c.SubnetIDs...)
+			}
+		}
+	case AuthorizeIngress, AuthorizeEgress:
+		for i, g := range s.SecurityGroups {
+			if g.ID != c.GroupID {
+				continue
+			}
+			r := network.Rule{Protocol: "tcp", FromPort: int32(c.Port), ToPort: int32(c.Port), GroupID: c.PeerGroupID}
+			if c.Action == AuthorizeIngress {
+				s.SecurityGroups[i].Ingress = append(s.SecurityGroups[i].Ingress, r)
+			} else {
+				s.SecurityGroups[i].Egress = append(s.SecurityGroups[i].Egress, r)
+			}
+		}
+	case CreateRoute:
+		for i, rt := range s.RouteTables {
+			if slices.Contains(c.RouteTableIDs, rt.ID) {
+				s.RouteTables[i].Routes = append(s.RouteTables[i].Routes, network.Route{Destination: netip.MustParsePrefix("0.0.0.0/0"), TargetKind: network.TargetNATGateway, TargetID: c.NATGatewayID, Active: true})
+			}
+		}
+	}
+}
+
+// policyFor is the least-privilege endpoint policy of DOMAIN §2 for what a
+// Kafka mapping sends through the endpoint; empty (the default full
+// access) for anything else.
+func policyFor(t *check.Target, service string) string {
+	w := t.Workload
+	if w.Kind != workload.KindKafkaESM {
+		return ""
+	}
+	switch service {
+	case "sts":
+		return endpointpolicy.STS()
+	case "lambda":
+		return endpointpolicy.Lambda()
+	case "secretsmanager":
+		if doc, err := endpointpolicy.SecretsManager(w.ExecutionRoleARN, w.Kafka.SecretARNs); err == nil {
+			return doc
+		}
+	}
+	return ""
+}

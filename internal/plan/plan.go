@@ -1,0 +1,399 @@
+// Package plan turns a diagnosed workload into the cheapest set of changes
+// that closes its broken paths. It is pure: it works on the snapshot, tries
+// each change on a copy of it, and keeps only what the checks then confirm,
+// so a plan never promises a fix it cannot verify. It never plans NAT
+// gateways, Elastic IPs, deletions or IAM changes.
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/vpcmedic/vpcmedic/internal/check"
+	"github.com/vpcmedic/vpcmedic/internal/network"
+	"github.com/vpcmedic/vpcmedic/internal/reach"
+)
+
+// Actions of changes.
+const (
+	CreateInterfaceEndpoint = "create-interface-endpoint"
+	CreateGatewayEndpoint   = "create-gateway-endpoint"
+	AddEndpointSubnets      = "add-endpoint-subnets"
+	EnableEndpointDNS       = "enable-endpoint-private-dns"
+	AuthorizeIngress        = "authorize-security-group-ingress"
+	AuthorizeEgress         = "authorize-security-group-egress"
+	CreateRoute             = "create-route"
+	EnableVPCAttribute      = "enable-vpc-attribute"
+)
+
+// List prices (us-east-1, order of magnitude) quoted in alerts.
+const (
+	InterfaceEndpointPerAZMonth = 7.30
+	NATGatewayMonth             = 32.85
+)
+
+// Change is one planned change, with the reason a person reads and what an
+// applier needs.
+type Change struct {
+	Action  string
+	Target  string
+	Service string
+	Reason  string
+	// CheckIDs are the checks whose findings the change answers.
+	CheckIDs       []string
+	MonthlyCostUSD float64
+	// Command is the AWS CLI command that makes the change by hand.
+	Command string
+
+	VPCID         string
+	ServiceName   string
+	SubnetIDs     []string
+	GroupIDs      []string
+	RouteTableIDs []string
+	EndpointID    string
+	PrivateDNS    bool
+	Policy        string
+	GroupID       string
+	Port          int
+	PeerGroupID   string
+	NATGatewayID  string
+	Attribute     string
+}
+
+// Plan is the changes for one workload, and what they cannot fix.
+type Plan struct {
+	Changes []Change
+	// Unfixable says, per gap, why no safe change closes it.
+	Unfixable []string
+	// Recommendations are fixes a person must decide on.
+	Recommendations []string
+}
+
+// MonthlyCostUSD sums the changes' costs.
+func (p Plan) MonthlyCostUSD() float64 {
+	var total float64
+	for _, c := range p.Changes {
+		total += c.MonthlyCostUSD
+	}
+	return total
+}
+
+// planner holds the copy of the snapshot the changes are tried on.
+type planner struct {
+	t    *check.Target
+	snap *network.Snapshot
+	plan Plan
+	seq  int
+}
+
+// For plans the changes for a diagnosed workload.
+func For(t *check.Target) Plan {
+	if t.Workload.Unresolved != "" || t.Network == nil {
+		return Plan{}
+	}
+	p := &planner{t: t, snap: clone(t.Network)}
+	if !p.snap.VPC.DNSSupport {
+		p.enableAttribute("enableDnsSupport", "VM101", "DNS support is off: no name resolves in the VPC")
+	}
+	for _, req := range t.Requirements {
+		p.service(req)
+	}
+	p.brokers()
+	if w := t.Workload; w.Kafka != nil && w.Kafka.OnDemand && len(p.plan.Changes)+len(p.plan.Unfixable) > 0 {
+		p.plan.Recommendations = append(p.plan.Recommendations,
+			"Alternatively, switch the mapping to provisioned mode (set ProvisionedPollerConfig): its pollers then need no path to Lambda or STS, at the price of event pollers billed by the hour.")
+	}
+	return p.plan
+}
+
+// target is a fresh view of the copy, so paths are recomputed after each
+// change.
+func (p *planner) target() *check.Target {
+	t := *p.t
+	t.Network = p.snap
+	return check.Fresh(&t)
+}
+
+// failing returns the workload subnets where the service has no path,
+// leaving out those vpcmedic cannot see through.
+func (p *planner) failing(service string) []reach.ServicePath {
+	t := p.target()
+	var out []reach.ServicePath
+	for _, sn := range t.Subnets() {
+		if path := t.ServicePath(sn.ID, service); !path.OK && !path.Unverified {
+			out = append(out, path)
+		}
+	}
+	return out
+}
+
+func (p *planner) add(c Change) {
+	c.Command = command(p.t.Region, c)
+	p.plan.Changes = append(p.plan.Changes, c)
+	apply(p.snap, c, p.t.Region)
+}
+
+func (p *planner) plannedID(prefix string) string {
+	p.seq++
+	return fmt.Sprintf("%s-planned%d", prefix, p.seq)
+}
+
+func (p *planner) enableAttribute(name, checkID, why string) {
+	p.add(Change{Action: EnableVPCAttribute, Target: p.snap.VPC.ID, VPCID: p.snap.VPC.ID, Attribute: name, CheckIDs: []string{checkID},
+		Reason: fmt.Sprintf("turn %s back on for VPC %s: %s", name, p.snap.VPC.ID, why)})
+}
+
+// service closes the gaps of one required service, cheapest first.
+func (p *planner) service(req check.Requirement) {
+	gaps := p.failing(req.Service)
+	if len(gaps) == 0 {
+		return
+	}
+	if e, ok := p.endpointFor(req.Service); ok {
+		p.repairEndpoint(req, e)
+	} else if !p.natRoutes(req, gaps) {
+		if req.Service == "s3" || req.Service == "dynamodb" {
+			p.gatewayEndpoint(req)
+		} else {
+			p.createEndpoint(req)
+		}
+	}
+	for _, g := range p.failing(req.Service) {
+		p.plan.Unfixable = append(p.plan.Unfixable, fmt.Sprintf("%s in %s (subnet %s): %s", req.Service, g.AZ, g.SubnetID, g.Problem))
+	}
+}
+
+// endpointFor returns the endpoint that serves (or should serve) the
+// service: the one with private DNS first.
+func (p *planner) endpointFor(service string) (network.Endpoint, bool) {
+	eps := reach.Endpoints(p.snap, p.t.Region, service, "Interface")
+	slices.SortStableFunc(eps, func(a, b network.Endpoint) int {
+		switch {
+		case a.PrivateDNS == b.PrivateDNS:
+			return 0
+		case a.PrivateDNS:
+			return -1
+		}
+		return 1
+	})
+	if len(eps) == 0 {
+		return network.Endpoint{}, false
+	}
+	return eps[0], true
+}
+
+// natRoutes routes each failing private subnet without a default route to
+// an available NAT gateway of its own zone, when one exists for every such
+// subnet: free, and no new resource. A private-DNS endpoint would shadow
+// it, but then endpointFor has already answered.
+func (p *planner) natRoutes(req check.Requirement, gaps []reach.ServicePath) bool {
+	var changes []Change
+	for _, g := range gaps {
+		egress := reach.DefaultEgress(p.snap, g.SubnetID)
+		if reach.Public(p.snap, g.SubnetID) || egress.Kind != reach.EgressNone || egress.TargetID != "" || egress.RouteTableID == "" {
+			return false
+		}
+		nat, ok := natInZone(p.snap, g.AZ)
+		if !ok {
+			return false
+		}
+		if slices.ContainsFunc(changes, func(c Change) bool { return c.Target == egress.RouteTableID }) {
+			continue
+		}
+		changes = append(changes, Change{
+			Action: CreateRoute, Target: egress.RouteTableID, Service: req.Service, CheckIDs: []string{"VM102"},
+			RouteTableIDs: []string{egress.RouteTableID}, NATGatewayID: nat.ID,
+			Reason: fmt.Sprintf("route 0.0.0.0/0 of route table %s (subnet %s, %s) to NAT gateway %s in the same zone, so %s is reachable (%s)", egress.RouteTableID, g.SubnetID, g.AZ, nat.ID, req.Service, req.Why),
+		})
+	}
+	for _, c := range changes {
+		p.add(c)
+	}
+	return len(changes) > 0
+}
+
+func natInZone(s *network.Snapshot, az string) (network.NATGateway, bool) {
+	for _, n := range s.NATGateways {
+		sn, ok := s.Subnet(n.SubnetID)
+		if ok && sn.AvailabilityZone == az && n.State == "available" && n.Connectivity == "public" && reach.Public(s, n.SubnetID) {
+			return n, true
+		}
+	}
+	return network.NATGateway{}, false
+}
+
+// zoneSubnets picks one workload subnet per zone.
+func (p *planner) zoneSubnets() []string {
+	var ids, zones []string
+	for _, sn := range p.target().Subnets() {
+		if !slices.Contains(zones, sn.AvailabilityZone) {
+			zones = append(zones, sn.AvailabilityZone)
+			ids = append(ids, sn.ID)
+		}
+	}
+	return ids
+}
+
+// createEndpoint creates the interface endpoint in every zone of the
+// workload, with private DNS and the workload's own security group (the
+// set-up of the AWS documentation), then opens 443 within that group.
+func (p *planner) createEndpoint(req check.Requirement) {
+	if !p.snap.VPC.DNSHostnames {
+		p.enableAttribute("enableDnsHostnames", "VM102", "private DNS of interface endpoints needs DNS hostnames")
+	}
+	subnets := p.zoneSubnets()
+	group := p.workloadGroup()
+	if len(subnets) == 0 || group == "" {
+		return
+	}
+	p.add(Change{
+		Action: CreateInterfaceEndpoint, Target: p.snap.VPC.ID, Service: req.Service, CheckIDs: []string{"VM102"},
+		VPCID: p.snap.VPC.ID, ServiceName: reach.EndpointServiceName(p.t.Region, req.Service), SubnetIDs: subnets,
+		GroupIDs: []string{group}, PrivateDNS: true, Policy: policyFor(p.t, req.Service), EndpointID: p.plannedID("vpce"),
+		MonthlyCostUSD: InterfaceEndpointPerAZMonth * float64(len(subnets)),
+		Reason:         fmt.Sprintf("create a %s interface endpoint with private DNS in %s, one per zone, so %s is reachable (%s)", req.Service, strings.Join(subnets, ", "), req.Service, req.Why),
+	})
+	p.openHTTPS(req, group)
+}
+
+// gatewayEndpoint adds a free gateway endpoint on the workload subnets'
+// route tables.
+func (p *planner) gatewayEndpoint(req check.Requirement) {
+	var tables []string
+	for _, sn := range p.target().Subnets() {
+		if rt, ok := p.snap.RouteTableOf(sn.ID); ok && !slices.Contains(tables, rt.ID) {
+			tables = append(tables, rt.ID)
+		}
+	}
+	if len(tables) == 0 {
+		return
+	}
+	p.add(Change{
+		Action: CreateGatewayEndpoint, Target: p.snap.VPC.ID, Service: req.Service, CheckIDs: []string{"VM102"},
+		VPCID: p.snap.VPC.ID, ServiceName: reach.EndpointServiceName(p.t.Region, req.Service), RouteTableIDs: tables,
+		EndpointID: p.plannedID("vpce"),
+		Reason:     fmt.Sprintf("create a free %s gateway endpoint on route tables %s, so %s is reachable (%s)", req.Service, strings.Join(tables, ", "), req.Service, req.Why),
+	})
+}
+
+// repairEndpoint fixes an existing endpoint instead of creating a second
+// one: private DNS, missing zones, then its security group.
+func (p *planner) repairEndpoint(req check.Requirement, e network.Endpoint) {
+	if !p.snap.VPC.DNSHostnames {
+		p.enableAttribute("enableDnsHostnames", "VM102", fmt.Sprintf("the private DNS of endpoint %s needs DNS hostnames", e.ID))
+	}
+	if !e.PrivateDNS {
+		p.add(Change{Action: EnableEndpointDNS, Target: e.ID, EndpointID: e.ID, Service: req.Service, CheckIDs: []string{"VM102"}, PrivateDNS: true,
+			Reason: fmt.Sprintf("turn on private DNS of the %s endpoint %s, so %s's name leads to it (%s)", req.Service, e.ID, req.Service, req.Why)})
+	}
+	var missing []string
+	for _, id := range p.zoneSubnets() {
+		sn, _ := p.snap.Subnet(id)
+		if !slices.ContainsFunc(e.SubnetIDs, func(s string) bool {
+			other, ok := p.snap.Subnet(s)
+			return ok && other.AvailabilityZone == sn.AvailabilityZone
+		}) {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 && len(p.failing(req.Service)) > 0 {
+		p.add(Change{Action: AddEndpointSubnets, Target: e.ID, EndpointID: e.ID, Service: req.Service, SubnetIDs: missing, CheckIDs: []string{"VM102", "VM103"},
+			MonthlyCostUSD: InterfaceEndpointPerAZMonth * float64(len(missing)),
+			Reason:         fmt.Sprintf("add subnets %s to the %s endpoint %s, so every zone of the workload has its own interface", strings.Join(missing, ", "), req.Service, e.ID)})
+	}
+	if len(p.failing(req.Service)) > 0 && len(e.SecurityGroupIDs) > 0 {
+		p.openHTTPS(req, e.SecurityGroupIDs[0])
+	}
+	if gaps := p.failing(req.Service); len(gaps) > 0 && strings.Contains(gaps[0].Problem, "policy") {
+		p.plan.Recommendations = append(p.plan.Recommendations, fmt.Sprintf("Replace the policy of the %s endpoint %s with one that allows what Lambda needs (vpcmedic does not rewrite policies it did not create): %s", req.Service, e.ID, policyFor(p.t, req.Service)))
+	}
+}
+
+// workloadGroup is the group vpcmedic attaches to endpoints it creates.
+func (p *planner) workloadGroup() string {
+	if g := p.t.Workload.Network.SecurityGroupIDs; len(g) > 0 {
+		return g[0]
+	}
+	return ""
+}
+
+// openHTTPS lets the workload's groups reach the endpoint group on 443:
+// ingress from the workload group (never from a CIDR), and egress where
+// the workload's egress is restricted.
+func (p *planner) openHTTPS(req check.Requirement, endpointGroup string) {
+	workloadGroup := p.workloadGroup()
+	if workloadGroup == "" || len(p.failing(req.Service)) == 0 {
+		return
+	}
+	if !ingressFromGroup(p.snap, endpointGroup, workloadGroup, reach.HTTPS) {
+		p.add(Change{Action: AuthorizeIngress, Target: endpointGroup, GroupID: endpointGroup, PeerGroupID: workloadGroup, Port: reach.HTTPS, Service: req.Service, CheckIDs: []string{"VM102"},
+			Reason: fmt.Sprintf("allow TCP 443 into %s (the %s endpoint's group) from %s (the workload's group)", endpointGroup, req.Service, workloadGroup)})
+	}
+	if len(p.failing(req.Service)) > 0 && !egressToGroup(p.snap, workloadGroup, endpointGroup, reach.HTTPS) {
+		p.add(Change{Action: AuthorizeEgress, Target: workloadGroup, GroupID: workloadGroup, PeerGroupID: endpointGroup, Port: reach.HTTPS, Service: req.Service, CheckIDs: []string{"VM102"},
+			Reason: fmt.Sprintf("allow TCP 443 out of %s (the workload's group, whose egress is restricted) to %s", workloadGroup, endpointGroup)})
+	}
+}
+
+// brokers opens the broker port within the cluster's own group when the
+// mapping cannot reach its brokers.
+func (p *planner) brokers() {
+	w := p.t.Workload
+	if w.Kafka == nil || w.Kafka.Source == "self-managed-kafka" || p.workloadGroup() == "" {
+		return
+	}
+	group := p.workloadGroup()
+	for _, port := range w.Kafka.BrokerPorts {
+		if p.brokerGaps(port) == 0 {
+			continue
+		}
+		if !ingressFromGroup(p.snap, group, group, port) {
+			p.add(Change{Action: AuthorizeIngress, Target: group, GroupID: group, PeerGroupID: group, Port: port, Service: "kafka", CheckIDs: []string{"VM104"},
+				Reason: fmt.Sprintf("allow TCP %d into the cluster's group %s from itself, so the mapping's interfaces reach the brokers", port, group)})
+		}
+		if p.brokerGaps(port) > 0 && !egressToGroup(p.snap, group, group, port) {
+			p.add(Change{Action: AuthorizeEgress, Target: group, GroupID: group, PeerGroupID: group, Port: port, Service: "kafka", CheckIDs: []string{"VM104"},
+				Reason: fmt.Sprintf("allow TCP %d out of the cluster's group %s to itself", port, group)})
+		}
+		if n := p.brokerGaps(port); n > 0 {
+			p.plan.Unfixable = append(p.plan.Unfixable, fmt.Sprintf("the brokers stay unreachable on TCP %d from %d subnets: check the network ACLs", port, n))
+		}
+	}
+}
+
+func (p *planner) brokerGaps(port int) int {
+	t := p.target()
+	groups := t.Workload.Network.SecurityGroupIDs
+	gaps := 0
+	for _, from := range t.Subnets() {
+		for _, to := range t.Subnets() {
+			if !reach.Flow(p.snap, reach.Place{SubnetID: from.ID, GroupIDs: groups}, reach.Place{SubnetID: to.ID, GroupIDs: groups}, port).Allowed {
+				gaps++
+			}
+		}
+	}
+	return gaps
+}
+
+func ingressFromGroup(s *network.Snapshot, group, peer string, port int) bool {
+	g, ok := s.SecurityGroup(group)
+	return ok && slices.ContainsFunc(g.Ingress, func(r network.Rule) bool { return r.GroupID == peer && covers(r, port) })
+}
+
+func egressToGroup(s *network.Snapshot, group, peer string, port int) bool {
+	g, ok := s.SecurityGroup(group)
+	return ok && slices.ContainsFunc(g.Egress, func(r network.Rule) bool {
+		return covers(r, port) && (r.GroupID == peer || r.CIDR.IsValid() && r.CIDR.Bits() == 0 && r.CIDR.Addr().Is4())
+	})
+}
+
+func covers(r network.Rule, port int) bool {
+	switch r.Protocol {
+	case "-1", "all":
+		return true
+	case "tcp", "6":
+		return int(r.FromPort) <= port && port <= int(r.ToPort)
+	}
+	return false
+}
