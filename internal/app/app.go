@@ -166,6 +166,8 @@ func (a *App) resolve(ctx context.Context, t trail.Trigger) ([]*workload.Workloa
 			return nil, "", err
 		case w == nil:
 			return nil, fmt.Sprintf("event source mapping %s is not a Kafka mapping", t.ESM.UUID), nil
+		case w.Kafka.State == inventory.StateDeleting:
+			return nil, fmt.Sprintf("event source mapping %s is being deleted", t.ESM.UUID), nil
 		}
 		return []*workload.Workload{w}, "", nil
 	case t.Function != nil:

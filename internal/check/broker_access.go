@@ -33,16 +33,29 @@ func mskBrokerAccess(t *Target) []Result {
 	subnets := t.Subnets()
 	for _, port := range t.Workload.Kafka.BrokerPorts {
 		for _, from := range subnets {
-			var problems, evidence []string
+			var problems, partial, evidence []string
 			for _, to := range subnets {
 				v := reach.Flow(t.Network, reach.Place{SubnetID: from.ID, GroupIDs: groups}, reach.Place{SubnetID: to.ID, GroupIDs: groups}, port)
 				evidence = append(evidence, v.Evidence...)
-				if !v.Allowed {
+				switch {
+				case !v.Allowed:
 					problems = append(problems, fmt.Sprintf("to brokers in %s (subnet %s): %s", to.AvailabilityZone, to.ID, v.Reason))
+				case v.Partial:
+					partial = append(partial, fmt.Sprintf("to brokers in %s (subnet %s): %s", to.AvailabilityZone, to.ID, v.Reason))
 				}
 			}
-			if len(problems) == 0 {
+			if len(problems) == 0 && len(partial) == 0 {
 				out = append(out, Result{Pass: true})
+				continue
+			}
+			if len(problems) == 0 {
+				out = append(out, Result{
+					Severity:  report.SeverityWarning,
+					Message:   fmt.Sprintf("%s in %s (subnet %s) reaches the brokers on TCP %d only in part %s", t.Describe(), from.AvailabilityZone, from.ID, port, strings.Join(partial, "; ")),
+					AZ:        from.AvailabilityZone,
+					Service:   "kafka",
+					Resources: append(append([]string{from.ID}, groups...), evidence...),
+				})
 				continue
 			}
 			out = append(out, Result{

@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/vpcmedic/vpcmedic/internal/report"
 )
@@ -21,8 +22,18 @@ var servicePath = Check{
 		for _, sn := range t.Subnets() {
 			for _, req := range t.Requirements {
 				p := t.ServicePath(sn.ID, req.Service)
-				if p.OK {
+				if p.OK && len(p.Partial) == 0 {
 					out = append(out, Result{Pass: true})
+					continue
+				}
+				if p.OK {
+					out = append(out, Result{
+						Severity:  report.SeverityWarning,
+						Message:   fmt.Sprintf("%s in %s (subnet %s) reaches %s only in part: %s", t.Describe(), sn.AvailabilityZone, sn.ID, req.Service, strings.Join(p.Partial, "; ")),
+						AZ:        sn.AvailabilityZone,
+						Service:   req.Service,
+						Resources: append([]string{sn.ID}, p.Evidence...),
+					})
 					continue
 				}
 				out = append(out, Result{

@@ -40,7 +40,8 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 			if err != nil {
 				return nil, err
 			}
-			if w != nil {
+			// A mapping on its way out processes nothing.
+			if w != nil && w.Kafka.State != StateDeleting {
 				out = append(out, w)
 			}
 		}

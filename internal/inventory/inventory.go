@@ -86,6 +86,10 @@ func (r *Reader) bootstrapBrokers(ctx context.Context, clusterARN string) (*kafk
 	return out, err
 }
 
+// StateDeleting is the state of a mapping on its way out: Lambda keeps
+// answering for it a while after DeleteEventSourceMapping.
+const StateDeleting = "Deleting"
+
 // ErrNotFound is returned when the workload no longer exists.
 var ErrNotFound = errors.New("not found")
 

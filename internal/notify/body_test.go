@@ -69,3 +69,14 @@ func TestBodyTooLargeForSNS(t *testing.T) {
 		t.Errorf("body of %d bytes", len(body))
 	}
 }
+
+func TestSubjectKeepsTheCountWhenShortened(t *testing.T) {
+	r := report.Report{}
+	for i := 0; i < 3; i++ {
+		r.Workloads = append(r.Workloads, report.Workload{Name: strings.Repeat("n", 120), Status: report.StatusBroken})
+	}
+	s := Subject(r)
+	if len(s) >= 100 || !strings.HasSuffix(s, "... and 2 more") || !strings.HasPrefix(s, "vpcmedic: BROKEN nnn") {
+		t.Errorf("subject = %q (%d characters)", s, len(s))
+	}
+}

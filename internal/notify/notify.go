@@ -66,26 +66,28 @@ func Subject(r report.Report) string {
 			fixed = append(fixed, name)
 		}
 	}
-	var s string
 	switch {
 	case len(broken) > 0:
-		s = "vpcmedic: BROKEN " + summarise(broken)
+		return fit("vpcmedic: BROKEN ", broken)
 	case len(fixed) > 0:
-		s = "vpcmedic: fixed " + summarise(fixed)
+		return fit("vpcmedic: fixed ", fixed)
 	default:
-		s = fmt.Sprintf("vpcmedic: %d changes made", len(r.Changes))
+		return fmt.Sprintf("vpcmedic: %d changes made", len(r.Changes))
 	}
-	if len(s) > maxSubject {
-		s = s[:maxSubject-3] + "..."
-	}
-	return s
 }
 
-func summarise(names []string) string {
-	if len(names) == 1 {
-		return names[0]
+// fit names the first workload and counts the others, shortening the name
+// rather than the count when the subject would be too long.
+func fit(prefix string, names []string) string {
+	suffix := ""
+	if len(names) > 1 {
+		suffix = fmt.Sprintf(" and %d more", len(names)-1)
 	}
-	return fmt.Sprintf("%s and %d more", names[0], len(names)-1)
+	name := names[0]
+	if room := maxSubject - len(prefix) - len(suffix); len(name) > room {
+		name = name[:room-3] + "..."
+	}
+	return prefix + name + suffix
 }
 
 // Send publishes the alert for a report if the paging rule asks for one and

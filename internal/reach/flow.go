@@ -540,8 +540,9 @@ func aclEntryPorts(e network.ACLEntry) (lo, hi int, ok bool) {
 //
 // A peer inside the VPC allowed at some addresses only gives a partial
 // verdict: some interfaces of the subnet get through. A destination outside
-// the VPC must be allowed whole; for its replies, allowing the Linux
-// ephemeral ports 32768-60999 from all of it is a partial verdict.
+// the VPC must be allowed whole. Replies, from inside or outside, need the
+// Linux ephemeral ports 32768-60999 from all of the peer: that alone is a
+// partial verdict, less is a broken one.
 func aclCheck(s *network.Snapshot, self, peer Place, egress bool, lo, hi int, reply bool) Verdict {
 	dir, toFrom := "inbound", "from"
 	if egress {
@@ -588,7 +589,10 @@ func aclCheck(s *network.Snapshot, self, peer Place, egress bool, lo, hi int, re
 		v.Reason = fmt.Sprintf("network ACL %s of %s denies %s (%s %s)", acl.ID, self.SubnetID, what, plural("rule", len(denyRules)), strings.Join(denyRules, ", "))
 	default:
 		v.Allowed, v.Partial = true, true
-		if peer.outside() && !(reply && allAllowed(decide(acl.Entries, egress, targets, linuxEphemeralLow, linuxEphemeralHigh))) {
+		// Replies must come back on every port the sender may pick: only
+		// the whole Linux ephemeral range makes a partial reply path
+		// (a warning) rather than a broken one.
+		if (peer.outside() || reply) && !(reply && allAllowed(decide(acl.Entries, egress, targets, linuxEphemeralLow, linuxEphemeralHigh))) {
 			v.Allowed, v.Partial = false, false
 		}
 		v.Reason = fmt.Sprintf("network ACL %s of %s allows %s only in part: %s", acl.ID, self.SubnetID, what, describeDecisions(decisions, region{target, lo, hi}))

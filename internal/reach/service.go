@@ -44,8 +44,12 @@ type ServicePath struct {
 	// cannot see into (a transit gateway, a peering, an appliance).
 	Unverified bool
 	// Problem says, problem first, why there is no path.
-	Problem  string
+	Problem string
+	// Warnings are zone dependencies (a NAT gateway or endpoint interface
+	// in another zone); Partial are rules that let only part of the
+	// traffic through.
 	Warnings []string
+	Partial  []string
 	// Evidence lists the resources consulted.
 	Evidence []string
 }
@@ -152,7 +156,7 @@ func endpointPath(s *network.Snapshot, q ServiceQuery, p ServicePath, e network.
 		if v.Allowed {
 			p.OK = true
 			if v.Partial {
-				p.Warnings = append(p.Warnings, v.Reason)
+				p.Partial = append(p.Partial, v.Reason)
 			}
 			return p
 		}
@@ -294,7 +298,7 @@ func natPath(s *network.Snapshot, q ServiceQuery, p ServicePath, notes []string)
 			return p
 		}
 		if v.Partial {
-			p.Warnings = append(p.Warnings, v.Reason)
+			p.Partial = append(p.Partial, v.Reason)
 		}
 	}
 	p.OK = true

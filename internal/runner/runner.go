@@ -114,6 +114,9 @@ const maxLoggedEvent = 8 << 10
 
 func serve(function string, instrument func(*aws.Config)) {
 	log := lambdaLogger()
+	// aws-lambda-go reports handler errors through the standard logger:
+	// route it through the JSON handler so every line stays JSON.
+	slog.SetDefault(log)
 	deps, err := Build(context.Background(), function, log, instrument)
 	if err != nil {
 		// An init error: Lambda reports it on every invocation until the
@@ -134,7 +137,7 @@ func serve(function string, instrument func(*aws.Config)) {
 		}
 		// Retrying bad input cannot help: log it, park it in the
 		// dead-letter queue, and succeed so that nothing retries.
-		log.Error("rejected event", "error", err.Error(), "event", truncate(raw, maxLoggedEvent))
+		log.Error("rejected event", "eventId", rep.Trigger.EventID, "error", err.Error(), "event", truncate(raw, maxLoggedEvent))
 		if perr := park(ctx, deps, raw, err); perr != nil {
 			log.Error("could not park the rejected event; failing so Lambda keeps it", "error", perr.Error())
 			return rep, fmt.Errorf("%w (and parking it failed: %v)", err, perr)
