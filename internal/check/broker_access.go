@@ -2,7 +2,10 @@ package check
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/vpcmedic/vpcmedic/internal/network"
 
 	"github.com/vpcmedic/vpcmedic/internal/reach"
 	"github.com/vpcmedic/vpcmedic/internal/report"
@@ -94,15 +97,8 @@ func anyEgress(t *Target, groupIDs []string, port int) bool {
 		if !ok {
 			continue
 		}
-		for _, r := range g.Egress {
-			switch r.Protocol {
-			case "-1", "all":
-				return true
-			case "tcp", "6":
-				if int(r.FromPort) <= port && port <= int(r.ToPort) {
-					return true
-				}
-			}
+		if slices.ContainsFunc(g.Egress, func(r network.Rule) bool { return reach.RuleCoversTCP(r, port) }) {
+			return true
 		}
 	}
 	return false

@@ -378,22 +378,12 @@ func (p *planner) brokerGaps(port int) int {
 
 func ingressFromGroup(s *network.Snapshot, group, peer string, port int) bool {
 	g, ok := s.SecurityGroup(group)
-	return ok && slices.ContainsFunc(g.Ingress, func(r network.Rule) bool { return r.GroupID == peer && covers(r, port) })
+	return ok && slices.ContainsFunc(g.Ingress, func(r network.Rule) bool { return r.GroupID == peer && reach.RuleCoversTCP(r, port) })
 }
 
 func egressToGroup(s *network.Snapshot, group, peer string, port int) bool {
 	g, ok := s.SecurityGroup(group)
 	return ok && slices.ContainsFunc(g.Egress, func(r network.Rule) bool {
-		return covers(r, port) && (r.GroupID == peer || r.CIDR.IsValid() && r.CIDR.Bits() == 0 && r.CIDR.Addr().Is4())
+		return reach.RuleCoversTCP(r, port) && (r.GroupID == peer || r.CIDR.IsValid() && r.CIDR.Bits() == 0 && r.CIDR.Addr().Is4())
 	})
-}
-
-func covers(r network.Rule, port int) bool {
-	switch r.Protocol {
-	case "-1", "all":
-		return true
-	case "tcp", "6":
-		return int(r.FromPort) <= port && port <= int(r.ToPort)
-	}
-	return false
 }

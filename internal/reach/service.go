@@ -223,7 +223,7 @@ func egressToPrefixList(s *network.Snapshot, groupIDs []string, prefixList strin
 			continue
 		}
 		for _, r := range g.Egress {
-			if r.PrefixListID == prefixList && ruleCoversTCP(r, port) {
+			if r.PrefixListID == prefixList && RuleCoversTCP(r, port) {
 				return true
 			}
 		}
@@ -231,7 +231,9 @@ func egressToPrefixList(s *network.Snapshot, groupIDs []string, prefixList strin
 	return false
 }
 
-func ruleCoversTCP(r network.Rule, port int) bool {
+// RuleCoversTCP reports whether a security group rule's protocol and
+// ports cover a TCP port (its peer aside).
+func RuleCoversTCP(r network.Rule, port int) bool {
 	switch r.Protocol {
 	case "-1", "all":
 		return true
