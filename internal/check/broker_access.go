@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/vpcmedic/vpcmedic/internal/network"
-
 	"github.com/vpcmedic/vpcmedic/internal/reach"
 	"github.com/vpcmedic/vpcmedic/internal/report"
 	"github.com/vpcmedic/vpcmedic/internal/workload"
