@@ -134,6 +134,15 @@ func TestServicePath(t *testing.T) {
 		},
 		snapshot: baseVPC,
 	}, {
+		name: "provisioned mode in public subnets needs none either",
+		workload: func() *workload.Workload {
+			w := onDemandESM()
+			w.Kafka.OnDemand = false
+			w.Network.SubnetIDs = []string{"pub-a", "pub-b"}
+			return w
+		},
+		snapshot: baseVPC,
+	}, {
 		name:     "an endpoint without private DNS is not used",
 		workload: onDemandESM,
 		snapshot: func() *network.Snapshot {
