@@ -126,6 +126,7 @@ func (t *Target) Describe() string {
 // Registry is every check, in the order findings are reported.
 var Registry = []Check{
 	kafkaUnverifiable,
+	requirementsUnknown,
 	vpcDNS,
 	servicePath,
 	brokerAccess,
