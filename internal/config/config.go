@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -23,9 +24,23 @@ type Config struct {
 	// DeadLetterQueueURL receives events that can never be processed, so
 	// that none is lost without a retry storm; empty: they are only logged.
 	DeadLetterQueueURL string
+
+	// Remediation scope (remediate mode only).
+	// DryRun reports the plan as "would create" and changes nothing.
+	DryRun bool
+	// AllowedVPCs limits remediation to these VPCs; empty: any VPC not
+	// opted out by tag.
+	AllowedVPCs []string
+	// MaxChanges caps the changes one run makes.
+	MaxChanges int
 }
 
-// FromEnv reads MODE, ALERT_TOPIC_ARN and DEAD_LETTER_QUEUE_URL.
+// DefaultMaxChanges is how many changes one run makes at most unless
+// MAX_CHANGES says otherwise.
+const DefaultMaxChanges = 10
+
+// FromEnv reads MODE, ALERT_TOPIC_ARN, DEAD_LETTER_QUEUE_URL, and for
+// remediation DRY_RUN, ALLOWED_VPCS and MAX_CHANGES.
 func FromEnv() (Config, error) {
 	return parse(os.Getenv)
 }
@@ -45,6 +60,29 @@ func parse(getenv func(string) string) (Config, error) {
 	}
 	if c.AlertTopicARN != "" && !strings.HasPrefix(c.AlertTopicARN, "arn:") {
 		return c, fmt.Errorf("ALERT_TOPIC_ARN=%q is not an SNS topic ARN", c.AlertTopicARN)
+	}
+	if v := strings.TrimSpace(getenv("DRY_RUN")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("DRY_RUN=%q: want true or false", v)
+		}
+		c.DryRun = b
+	}
+	for _, id := range strings.Split(getenv("ALLOWED_VPCS"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			if !strings.HasPrefix(id, "vpc-") {
+				return c, fmt.Errorf("ALLOWED_VPCS: %q is not a VPC ID", id)
+			}
+			c.AllowedVPCs = append(c.AllowedVPCs, id)
+		}
+	}
+	c.MaxChanges = DefaultMaxChanges
+	if v := strings.TrimSpace(getenv("MAX_CHANGES")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return c, fmt.Errorf("MAX_CHANGES=%q: want a whole number, 0 or more", v)
+		}
+		c.MaxChanges = n
 	}
 	return c, nil
 }

@@ -1,0 +1,81 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/vpcmedic/vpcmedic/internal/network"
+)
+
+// OptOutTag on a VPC, subnet or security group keeps vpcmedic's hands off
+// it: changes that touch it are only reported.
+const OptOutTag = "vpcmedic:remediate"
+
+// Scope limits what remediation may touch.
+type Scope struct {
+	// AllowedVPCs, when not empty, are the only VPCs changed.
+	AllowedVPCs []string
+	// MaxChanges caps the changes of one run; Used counts those already
+	// taken by earlier workloads of the run.
+	MaxChanges int
+	Used       int
+}
+
+// Refusal is a change remediation may not make, and why.
+type Refusal struct {
+	Change Change
+	Reason string
+}
+
+// Guard splits changes into those remediation may make and those it must
+// only report: VPCs outside the allow-list, resources tagged
+// vpcmedic:remediate=false, and anything past the change limit.
+func Guard(s *network.Snapshot, scope *Scope, changes []Change) (allowed []Change, refused []Refusal) {
+	for _, c := range changes {
+		if reason := optedOut(s, scope, c); reason != "" {
+			refused = append(refused, Refusal{c, reason})
+			continue
+		}
+		if scope.Used >= scope.MaxChanges {
+			refused = append(refused, Refusal{c, fmt.Sprintf("the limit of %d changes per run is reached (MAX_CHANGES)", scope.MaxChanges)})
+			continue
+		}
+		scope.Used++
+		allowed = append(allowed, c)
+	}
+	return allowed, refused
+}
+
+func optedOut(s *network.Snapshot, scope *Scope, c Change) string {
+	vpc := s.VPC.ID
+	if len(scope.AllowedVPCs) > 0 && !slices.Contains(scope.AllowedVPCs, vpc) {
+		return fmt.Sprintf("VPC %s is not in ALLOWED_VPCS", vpc)
+	}
+	if s.VPC.Tags[OptOutTag] == "false" {
+		return fmt.Sprintf("VPC %s is tagged %s=false", vpc, OptOutTag)
+	}
+	for _, id := range c.SubnetIDs {
+		if sn, ok := s.Subnet(id); ok && sn.Tags[OptOutTag] == "false" {
+			return fmt.Sprintf("subnet %s is tagged %s=false", id, OptOutTag)
+		}
+	}
+	groups := slices.Concat(c.GroupIDs, []string{c.GroupID})
+	for _, id := range groups {
+		if g, ok := s.SecurityGroup(id); ok && g.Tags[OptOutTag] == "false" {
+			return fmt.Sprintf("security group %s is tagged %s=false", id, OptOutTag)
+		}
+	}
+	for _, rt := range c.RouteTableIDs {
+		for _, t := range s.RouteTables {
+			if t.ID != rt {
+				continue
+			}
+			for _, sn := range t.SubnetIDs {
+				if sub, ok := s.Subnet(sn); ok && sub.Tags[OptOutTag] == "false" {
+					return fmt.Sprintf("route table %s serves subnet %s, tagged %s=false", rt, sn, OptOutTag)
+				}
+			}
+		}
+	}
+	return ""
+}
