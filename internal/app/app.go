@@ -54,7 +54,10 @@ type App struct {
 	Topology *topology.Reader
 	// Simulator checks execution roles; nil skips that check.
 	Simulator *simulate.Simulator
-	Notifier  *notify.Notifier
+	// Applier makes planned changes in remediate mode; nil: plans are
+	// only reported.
+	Applier  Applier
+	Notifier *notify.Notifier
 	// CallerARN returns the ARN vpcmedic runs as (sts:GetCallerIdentity),
 	// to recognise its own changes.
 	CallerARN func(context.Context) (string, error)
@@ -211,36 +214,84 @@ func (a *App) resolve(ctx context.Context, t trail.Trigger) ([]*workload.Workloa
 	return nil, "", &TerminalError{Err: fmt.Errorf("event %s (%s) names nothing vpcmedic checks", t.EventID, t.EventName)}
 }
 
-// check reads each VPC once and checks every workload in it.
+// check reads each VPC once, checks every workload in it, plans the fixes
+// of the broken ones, and in remediate mode applies them and re-checks.
 func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, workloads []*workload.Workload) error {
-	snapshots := map[string]*network.Snapshot{}
+	snapshots, err := a.readNetworks(ctx, workloads)
+	if err != nil {
+		return err
+	}
+	for _, s := range snapshots.ordered {
+		rep.Networks = append(rep.Networks, summarise(s))
+	}
+	results := make([]*result, 0, len(workloads))
+	for _, w := range workloads {
+		r, err := a.evaluate(ctx, w, snapshots.byVPC[w.Network.VPCID])
+		if err != nil {
+			return err
+		}
+		log.Info("checked workload", "workload", w.ID, "kind", w.Kind, "vpcId", w.Network.VPCID, "status", r.report.Status, "findings", len(r.report.Findings))
+		results = append(results, r)
+	}
+	var applyErr error
+	if a.Config.Mode == config.ModeRemediate && a.Applier != nil {
+		applyErr = a.remediate(ctx, log, rep.Trigger, results)
+	} else {
+		for _, r := range results {
+			for _, c := range r.plan.Changes {
+				r.changes = append(r.changes, change(r.target.Workload, c, report.ChangePlanned, c.Reason))
+			}
+		}
+	}
+	for _, r := range results {
+		rep.Workloads = append(rep.Workloads, r.report)
+		rep.Changes = append(rep.Changes, r.changes...)
+	}
+	return applyErr
+}
+
+// networks are the VPC snapshots of one run.
+type networks struct {
+	byVPC   map[string]*network.Snapshot
+	ordered []*network.Snapshot
+}
+
+// readNetworks reads each workload VPC once.
+func (a *App) readNetworks(ctx context.Context, workloads []*workload.Workload) (networks, error) {
+	n := networks{byVPC: map[string]*network.Snapshot{}}
 	for _, w := range workloads {
 		vpc := w.Network.VPCID
-		if w.Unresolved != "" || vpc == "" || snapshots[vpc] != nil {
+		if w.Unresolved != "" || vpc == "" || n.byVPC[vpc] != nil {
 			continue
 		}
 		snap, err := a.Topology.Read(ctx, vpc)
 		if err != nil {
-			return err
+			return n, err
 		}
-		snapshots[vpc] = snap
-		rep.Networks = append(rep.Networks, summarise(snap))
+		n.byVPC[vpc] = snap
+		n.ordered = append(n.ordered, snap)
 	}
-	for _, w := range workloads {
-		rw, err := a.evaluate(ctx, w, snapshots[w.Network.VPCID], &rep.Changes)
-		if err != nil {
-			return err
-		}
-		log.Info("checked workload", "workload", w.ID, "kind", w.Kind, "vpcId", w.Network.VPCID, "status", rw.Status, "findings", len(rw.Findings))
-		rep.Workloads = append(rep.Workloads, rw)
-	}
-	return nil
+	return n, nil
 }
 
-// evaluate runs the checks on a workload and its network.
-// A broken workload's plan of changes is added to changes (planned: alarm
-// mode reports them; remediation applies them).
-func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.Snapshot, changes *[]report.Change) (report.Workload, error) {
+// result is one workload's verdict, plan and changes in this run.
+type result struct {
+	target  *check.Target
+	report  report.Workload
+	plan    plan.Plan
+	changes []report.Change
+}
+
+func change(w *workload.Workload, c plan.Change, status, reason string) report.Change {
+	return report.Change{
+		Action: c.Action, Target: c.Target, Status: status, Reason: reason,
+		Workload: w.ID, Service: c.Service, Command: c.Command, MonthlyCostUSD: c.MonthlyCostUSD,
+	}
+}
+
+// evaluate runs the checks on a workload and its network, and plans the
+// fixes when it is broken.
+func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.Snapshot) (*result, error) {
 	t := &check.Target{Workload: w, Network: snap, Region: a.Region, Policy: endpointPolicy(w)}
 	if w.Kind == workload.KindKafkaESM {
 		t.Requirements = check.KafkaRequirements(w)
@@ -249,24 +300,18 @@ func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.
 	if len(t.PermissionNeeds) > 0 && a.Simulator != nil {
 		p, err := a.Simulator.Permissions(ctx, w.ExecutionRoleARN, t.PermissionNeeds)
 		if err != nil {
-			return report.Workload{}, err
+			return nil, err
 		}
 		t.Permissions = p
 	}
-	rw := report.Workload{Kind: w.Kind, ID: w.ID, Name: w.Name, VPCID: w.Network.VPCID}
-	rw.Findings, rw.Passed = check.Run(t)
-	rw.Status = report.StatusOf(rw.Findings)
-	if rw.Status == report.StatusBroken {
-		p := plan.For(t)
-		rw.Recommendations, rw.Unfixable = p.Recommendations, p.Unfixable
-		for _, c := range p.Changes {
-			*changes = append(*changes, report.Change{
-				Action: c.Action, Target: c.Target, Status: report.ChangePlanned, Reason: c.Reason,
-				Workload: w.ID, Service: c.Service, Command: c.Command, MonthlyCostUSD: c.MonthlyCostUSD,
-			})
-		}
+	r := &result{target: t, report: report.Workload{Kind: w.Kind, ID: w.ID, Name: w.Name, VPCID: w.Network.VPCID}}
+	r.report.Findings, r.report.Passed = check.Run(t)
+	r.report.Status = report.StatusOf(r.report.Findings)
+	if r.report.Status == report.StatusBroken {
+		r.plan = plan.For(t)
+		r.report.Recommendations, r.report.Unfixable = r.plan.Recommendations, r.plan.Unfixable
 	}
-	return rw, nil
+	return r, nil
 }
 
 func summarise(s *network.Snapshot) report.Network {

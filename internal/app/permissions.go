@@ -1,6 +1,10 @@
 package app
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/vpcmedic/vpcmedic/internal/remediate"
+)
 
 // IAM actions the pipeline calls, grouped by the code that calls them.
 // template.yaml grants each function exactly the union for that function,
@@ -40,4 +44,10 @@ func Actions(function string) []string {
 	}
 	slices.Sort(all)
 	return slices.Compact(all)
+}
+
+// RemediationActions returns the IAM actions the applier may call; the
+// template grants them only when Mode is remediate.
+func RemediationActions() []string {
+	return (&remediate.Applier{}).Actions()
 }

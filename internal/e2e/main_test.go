@@ -51,29 +51,17 @@ func bootstrap(t *testing.T, function string) string {
 		t.Skip("Lambda function binaries are linux executables")
 	}
 	bootstraps.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		var (
-			wg   sync.WaitGroup
-			mu   sync.Mutex
-			errs []error
-		)
+		// One after another: the first build fills the build cache for the
+		// others. No deadline of its own: on a cold cache the build takes
+		// minutes, and go test's -timeout guards the whole run.
 		bootstraps.paths = map[string]string{}
 		for _, fn := range functions {
-			wg.Go(func() {
-				path, err := fakeruntime.BuildBootstrap(ctx, filepath.Join("..", "..", "functions", fn))
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					errs = append(errs, err)
-					return
-				}
-				bootstraps.paths[fn] = path
-			})
-		}
-		wg.Wait()
-		if len(errs) > 0 {
-			bootstraps.err = errs[0]
+			path, err := fakeruntime.BuildBootstrap(context.Background(), filepath.Join("..", "..", "functions", fn))
+			if err != nil {
+				bootstraps.err = err
+				return
+			}
+			bootstraps.paths[fn] = path
 		}
 	})
 	if bootstraps.err != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/config"
 	"github.com/vpcmedic/vpcmedic/internal/inventory"
 	"github.com/vpcmedic/vpcmedic/internal/notify"
+	"github.com/vpcmedic/vpcmedic/internal/remediate"
 	"github.com/vpcmedic/vpcmedic/internal/report"
 	"github.com/vpcmedic/vpcmedic/internal/simulate"
 	"github.com/vpcmedic/vpcmedic/internal/topology"
@@ -90,6 +91,7 @@ func Build(ctx context.Context, function string, log *slog.Logger, instrument fu
 		Lister:    lambdaClient,
 		Topology:  &topology.Reader{EC2: ec2Client},
 		Simulator: &simulate.Simulator{IAM: iam.NewFromConfig(awsCfg)},
+		Applier:   applier(cfg, ec2Client),
 		Notifier:  &notify.Notifier{SNS: sns.NewFromConfig(awsCfg), TopicARN: cfg.AlertTopicARN},
 		CallerARN: func(ctx context.Context) (string, error) {
 			out, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
@@ -101,6 +103,15 @@ func Build(ctx context.Context, function string, log *slog.Logger, instrument fu
 		Log: log,
 	}
 	return d, nil
+}
+
+// applier makes changes only in remediate mode: in alarm mode the
+// pipeline has no way to change anything.
+func applier(cfg config.Config, client *ec2.Client) app.Applier {
+	if cfg.Mode != config.ModeRemediate {
+		return nil
+	}
+	return remediate.New(client)
 }
 
 func lambdaLogger() *slog.Logger {

@@ -1,6 +1,7 @@
 package samtemplate_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -317,8 +318,15 @@ func TestRolesAreReadOnlyAndLeastPrivilege(t *testing.T) {
 			if fn.RoleLogicalID == "" {
 				t.Fatal("the function's role is not part of the template")
 			}
-			if got, want := fn.Actions(), slices.Compact(slices.Sorted(slices.Values(wantActions[fn.LogicalID]))); !slices.Equal(got, want) {
+			if got, want := actionsUnder(fn, ""), slices.Compact(slices.Sorted(slices.Values(wantActions[fn.LogicalID]))); !slices.Equal(got, want) {
 				t.Errorf("allowed actions:\n got %v\nwant %v", got, want)
+			}
+			// What the applier may call exists only with Mode=remediate.
+			if got, want := actionsUnder(fn, "Remediate"), app.RemediationActions(); !slices.Equal(got, want) {
+				t.Errorf("remediation actions:\n got %v\nwant %v", got, want)
+			}
+			if other := actionsUnder(fn, "!Remediate"); len(other) > 0 {
+				t.Errorf("actions granted only outside remediate mode: %v", other)
 			}
 			for _, arn := range fn.ManagedPolicyARNs {
 				_, name, _ := strings.Cut(arn.String(), ":policy/")
@@ -345,6 +353,19 @@ func TestRolesAreReadOnlyAndLeastPrivilege(t *testing.T) {
 	}
 }
 
+// actionsUnder returns the actions a function's Allow statements grant
+// under one template condition ("" for always).
+func actionsUnder(fn samtemplate.Function, condition string) []string {
+	var out []string
+	for _, s := range fn.Statements {
+		if s.Effect == "Allow" && s.TemplateCondition == condition {
+			out = append(out, s.Actions...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 func isEC2Mutation(action string) bool {
 	op, ok := strings.CutPrefix(action, "ec2:")
 	return ok && !strings.HasPrefix(op, "Describe") && !strings.HasPrefix(op, "Get")
@@ -360,7 +381,7 @@ func checkResources(t *testing.T, sid, action string, resources []samtemplate.Va
 	for _, r := range resources {
 		var ok bool
 		switch {
-		case slices.Contains(unscopedActions, action):
+		case slices.Contains(unscopedActions, action), strings.HasPrefix(action, "ec2:Describe"):
 			ok = r.String() == "*"
 		case action == "sns:Publish":
 			ok = slices.Equal(r.References(), []string{"AlertTopic", "AlertTopicArn"})
@@ -369,6 +390,10 @@ func checkResources(t *testing.T, sid, action string, resources []samtemplate.Va
 			ok = id == "DeadLetterQueue" && att == "Arn"
 		case service == "lambda" || service == "kafka":
 			ok = strings.HasPrefix(r.Sub(), "arn:${AWS::Partition}:"+service+":${AWS::Region}:${AWS::AccountId}:")
+		case service == "ec2" && isEC2Mutation(action):
+			ok = strings.HasPrefix(r.Sub(), "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:")
+		case action == "route53:AssociateVPCWithHostedZone":
+			ok = r.String() == "*"
 		case action == "iam:SimulatePrincipalPolicy":
 			// Only roles of this account, which are global (no Region).
 			ok = r.Sub() == "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"
@@ -383,5 +408,46 @@ func decode(t *testing.T, raw json.RawMessage, into any) {
 	t.Helper()
 	if err := json.Unmarshal(raw, into); err != nil {
 		t.Fatalf("decode %s: %v", raw, err)
+	}
+}
+
+// Creating is allowed only with vpcmedic's tag, and tagging only as part of
+// a creation: vpcmedic cannot retag or claim what it did not create.
+func TestRemediationIsNarrowedByConditions(t *testing.T) {
+	tmpl := projectTemplate(t)
+	for _, fn := range tmpl.Functions {
+		t.Run(fn.LogicalID, func(t *testing.T) {
+			var sawCreate, sawTags bool
+			for _, s := range fn.Statements {
+				if s.TemplateCondition != "Remediate" {
+					continue
+				}
+				var compact bytes.Buffer
+				_ = json.Compact(&compact, s.Condition)
+				cond := compact.String()
+				for _, r := range s.Resources {
+					if slices.Contains(s.Actions, "ec2:CreateVpcEndpoint") && strings.HasSuffix(r.Sub(), ":vpc-endpoint/*") {
+						sawCreate = true
+						if !strings.Contains(cond, `"aws:RequestTag/vpcmedic:managed":"true"`) {
+							t.Errorf("statement %q creates endpoints without requiring the vpcmedic:managed tag: %s", s.Sid, cond)
+						}
+					}
+				}
+				if slices.Contains(s.Actions, "ec2:CreateTags") {
+					sawTags = true
+					if !strings.Contains(cond, "ec2:CreateAction") {
+						t.Errorf("statement %q allows tagging outside a creation: %s", s.Sid, cond)
+					}
+				}
+			}
+			if !sawCreate || !sawTags {
+				t.Errorf("endpoint creation (%v) or tagging (%v) statement missing", sawCreate, sawTags)
+			}
+			for _, v := range []string{"DRY_RUN", "ALLOWED_VPCS", "MAX_CHANGES"} {
+				if fn.Environment[v].IsZero() {
+					t.Errorf("environment lacks %s", v)
+				}
+			}
+		})
 	}
 }

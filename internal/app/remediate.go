@@ -1,0 +1,109 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/vpcmedic/vpcmedic/internal/check"
+	"github.com/vpcmedic/vpcmedic/internal/plan"
+	"github.com/vpcmedic/vpcmedic/internal/remediate"
+	"github.com/vpcmedic/vpcmedic/internal/report"
+	"github.com/vpcmedic/vpcmedic/internal/trail"
+)
+
+// Applier makes planned changes.
+type Applier interface {
+	Apply(context.Context, remediate.Request, []plan.Change) ([]remediate.Outcome, error)
+}
+
+// remediate applies the plans of the broken workloads within scope, then
+// re-reads their networks and re-checks them. It returns a retryable error
+// when a change failed (after recording every outcome), so the retry
+// finishes the job; observe-first keeps it from creating anything twice.
+func (a *App) remediate(ctx context.Context, log *slog.Logger, t trail.Trigger, results []*result) error {
+	scope := &plan.Scope{AllowedVPCs: a.Config.AllowedVPCs, MaxChanges: a.Config.MaxChanges}
+	var errs []error
+	touched := map[string]bool{}
+	for _, r := range results {
+		if len(r.plan.Changes) == 0 {
+			continue
+		}
+		w := r.target.Workload
+		allowed, refused := plan.Guard(r.target.Network, scope, r.plan.Changes)
+		for _, ref := range refused {
+			r.changes = append(r.changes, change(w, ref.Change, report.ChangeSkipped, ref.Reason+"; "+ref.Change.Reason))
+			log.Info("change refused", "workload", w.ID, "action", ref.Change.Action, "target", ref.Change.Target, "reason", ref.Reason)
+		}
+		if len(allowed) == 0 {
+			continue
+		}
+		outcomes, err := a.Applier.Apply(ctx, remediate.Request{EventID: t.EventID, DryRun: a.Config.DryRun}, allowed)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("remediate %s: %w", w.ID, err))
+		}
+		for _, o := range outcomes {
+			reason := o.Change.Reason
+			if o.Detail != "" {
+				reason += " (" + o.Detail + ")"
+			}
+			r.changes = append(r.changes, change(w, o.Change, o.Status, reason))
+			log.Info("change applied", "workload", w.ID, "action", o.Change.Action, "target", o.Change.Target, "status", o.Status, "resource", o.ResourceID)
+			if o.Status == report.ChangeCreated {
+				touched[w.Network.VPCID] = true
+			}
+		}
+	}
+	if err := a.recheck(ctx, log, results, touched); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// recheck re-reads the VPCs that changed and re-checks their workloads:
+// the report shows before -> after, and a fix that did not close the gap
+// is failed.
+func (a *App) recheck(ctx context.Context, log *slog.Logger, results []*result, touched map[string]bool) error {
+	fresh := map[string]bool{}
+	for _, r := range results {
+		vpc := r.target.Workload.Network.VPCID
+		if !touched[vpc] {
+			continue
+		}
+		if !fresh[vpc] {
+			snap, err := a.Topology.Read(ctx, vpc)
+			if err != nil {
+				return fmt.Errorf("re-read %s after remediation: %w", vpc, err)
+			}
+			for _, other := range results {
+				if other.target.Workload.Network.VPCID == vpc {
+					other.target.Network = snap
+				}
+			}
+			fresh[vpc] = true
+		}
+		before := r.report.Status
+		r.report.Findings, r.report.Passed = check.Run(check.Fresh(r.target))
+		r.report.Status = report.StatusOf(r.report.Findings)
+		r.report.Before = before
+		log.Info("re-checked workload", "workload", r.target.Workload.ID, "before", before, "status", r.report.Status)
+		if r.report.Status != report.StatusBroken {
+			continue
+		}
+		var left []string
+		for _, f := range r.report.Findings {
+			if f.Severity == report.SeverityError {
+				left = append(left, f.Check)
+			}
+		}
+		for i, c := range r.changes {
+			if c.Status == report.ChangeCreated {
+				r.changes[i].Status = report.ChangeFailed
+				r.changes[i].Reason += "; made, but the re-check still finds " + strings.Join(left, ", ")
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,484 @@
+package remediate_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/vpcmedic/vpcmedic/internal/check"
+	"github.com/vpcmedic/vpcmedic/internal/emulator"
+	"github.com/vpcmedic/vpcmedic/internal/plan"
+	"github.com/vpcmedic/vpcmedic/internal/remediate"
+	"github.com/vpcmedic/vpcmedic/internal/report"
+	"github.com/vpcmedic/vpcmedic/internal/scenario"
+	"github.com/vpcmedic/vpcmedic/internal/topology"
+	"github.com/vpcmedic/vpcmedic/internal/workload"
+)
+
+func TestMain(m *testing.M) { os.Exit(emulator.Run(m)) }
+
+// brokenMSK seeds the on-demand MSK mapping that cannot reach Lambda and STS.
+func brokenMSK(t *testing.T) (*ec2.Client, *scenario.MSKWorkload) {
+	t.Helper()
+	cfg := emulator.Shared(t).MustConfig(t)
+	s := scenario.New(cfg)
+	w := scenario.BrokenOnDemandMSK(s)
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ec2.NewFromConfig(cfg), w
+}
+
+// diagnose reads the VPC as it is now and builds the mapping's target.
+func diagnose(t *testing.T, client *ec2.Client, w *scenario.MSKWorkload) *check.Target {
+	t.Helper()
+	snap, err := (&topology.Reader{EC2: client}).Read(context.Background(), w.VPC.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl := &workload.Workload{
+		Kind: workload.KindKafkaESM, ID: w.ESM.UUID, Name: "orders-consumer <- MSK orders",
+		FunctionARN: w.Function.ARN, ExecutionRoleARN: w.Role.ARN,
+		Network: workload.Network{VPCID: w.VPC.ID, SubnetIDs: w.Private.IDs(), SecurityGroupIDs: []string{w.ClusterSG.ID}},
+		Kafka: &workload.Kafka{Source: workload.SourceMSK, EventSourceARN: w.Cluster.ARN, ClusterName: w.Cluster.Name, Topics: []string{"orders"},
+			OnDemand: true, BrokerPorts: []int{9098}, ClientAuthentication: []string{"iam"}},
+	}
+	return &check.Target{Workload: wl, Network: snap, Region: emulator.Region, Requirements: check.KafkaRequirements(wl)}
+}
+
+func errorFindings(t *check.Target) []string {
+	findings, _ := check.Run(t)
+	var out []string
+	for _, f := range findings {
+		if f.Severity == report.SeverityError {
+			out = append(out, f.Message)
+		}
+	}
+	return out
+}
+
+func statuses(outcomes []remediate.Outcome) []string {
+	var out []string
+	for _, o := range outcomes {
+		out = append(out, o.Status)
+	}
+	return out
+}
+
+func describe(outcomes []remediate.Outcome) string {
+	var b strings.Builder
+	for _, o := range outcomes {
+		fmt.Fprintf(&b, "\n  %s %s: %s (%s)", o.Change.Action, o.Change.Target, o.Status, o.Detail)
+	}
+	return b.String()
+}
+
+// liveEndpoints counts the VPC's endpoints that are not deleted, by service.
+func liveEndpoints(t *testing.T, client *ec2.Client, vpcID string) map[string][]types.VpcEndpoint {
+	t.Helper()
+	out := map[string][]types.VpcEndpoint{}
+	p := ec2.NewDescribeVpcEndpointsPaginator(client, &ec2.DescribeVpcEndpointsInput{
+		Filters: []types.Filter{{Name: aws.String("vpc-id"), Values: []string{vpcID}}}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.VpcEndpoints {
+			if !strings.EqualFold(string(e.State), "deleted") {
+				name := aws.ToString(e.ServiceName)
+				out[name[strings.LastIndex(name, ".")+1:]] = append(out[name[strings.LastIndex(name, ".")+1:]], e)
+			}
+		}
+	}
+	return out
+}
+
+// groupRules returns a group's rules that reference peer on TCP port.
+func groupRules(t *testing.T, client *ec2.Client, group, peer string, port int32, egress bool) []types.SecurityGroupRule {
+	t.Helper()
+	var out []types.SecurityGroupRule
+	p := ec2.NewDescribeSecurityGroupRulesPaginator(client, &ec2.DescribeSecurityGroupRulesInput{
+		Filters: []types.Filter{{Name: aws.String("group-id"), Values: []string{group}}}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page.SecurityGroupRules {
+			if aws.ToBool(r.IsEgress) == egress && aws.ToInt32(r.FromPort) == port && r.ReferencedGroupInfo != nil && aws.ToString(r.ReferencedGroupInfo.GroupId) == peer {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+func tagsOf(tags []types.Tag) map[string]string {
+	m := map[string]string{}
+	for _, tag := range tags {
+		m[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+	}
+	return m
+}
+
+func TestApplyHealsBrokenOnDemandMSK(t *testing.T) {
+	client, w := brokenMSK(t)
+	ctx := context.Background()
+	before := diagnose(t, client, w)
+	if len(errorFindings(before)) == 0 {
+		t.Fatal("the broken mapping has no error finding before remediation")
+	}
+	p := plan.For(before)
+	if len(p.Changes) == 0 {
+		t.Fatalf("nothing planned; unfixable: %v", p.Unfixable)
+	}
+	a := &remediate.Applier{EC2: client}
+	req := remediate.Request{EventID: "event-1", Tags: map[string]string{"owner": "platform"}}
+
+	outcomes, err := a.Apply(ctx, req, p.Changes)
+	if err != nil {
+		t.Fatalf("apply: %v%s", err, describe(outcomes))
+	}
+	for _, o := range outcomes {
+		if o.Status != report.ChangeCreated {
+			t.Errorf("first run: %s %s is %s, want created (%s)", o.Change.Action, o.Change.Target, o.Status, o.Detail)
+		}
+	}
+	after := diagnose(t, client, w)
+	if errs := errorFindings(after); len(errs) > 0 {
+		t.Errorf("after remediation the checks still report:\n%s", strings.Join(errs, "\n"))
+	}
+	if again := plan.For(after); len(again.Changes) > 0 {
+		t.Errorf("after remediation the planner still plans %d changes", len(again.Changes))
+	}
+
+	endpoints := liveEndpoints(t, client, w.VPC.ID)
+	for _, service := range []string{"lambda", "sts"} {
+		if len(endpoints[service]) != 1 {
+			t.Fatalf("%d %s endpoints, want 1", len(endpoints[service]), service)
+		}
+		e := endpoints[service][0]
+		want := map[string]string{"vpcmedic:managed": "true", "vpcmedic:check": "VM102", "vpcmedic:event": "event-1", "owner": "platform"}
+		for k, v := range want {
+			if got := tagsOf(e.Tags)[k]; got != v {
+				t.Errorf("%s endpoint tag %s = %q, want %q", service, k, got, v)
+			}
+		}
+		if !aws.ToBool(e.PrivateDnsEnabled) || !slices.Equal(e.SubnetIds, w.Private.IDs()) {
+			t.Errorf("%s endpoint: private DNS %v, subnets %v; want on, %v", service, aws.ToBool(e.PrivateDnsEnabled), e.SubnetIds, w.Private.IDs())
+		}
+	}
+	rules := groupRules(t, client, w.ClusterSG.ID, w.ClusterSG.ID, 443, false)
+	if len(rules) != 1 || tagsOf(rules[0].Tags)["vpcmedic:managed"] != "true" {
+		t.Errorf("443 ingress rules from the cluster group: %+v, want one tagged vpcmedic:managed", rules)
+	}
+
+	// The same event delivered again: everything is found, nothing made.
+	outcomes, err = a.Apply(ctx, req, p.Changes)
+	if err != nil {
+		t.Fatalf("second apply: %v%s", err, describe(outcomes))
+	}
+	for i, o := range outcomes {
+		if o.Status != report.ChangeUnchanged {
+			t.Errorf("second run: %s %s is %s, want unchanged (%s)", o.Change.Action, o.Change.Target, o.Status, o.Detail)
+		}
+		if o.Change.Action == plan.CreateInterfaceEndpoint && o.ResourceID != aws.ToString(endpoints[o.Change.Service][0].VpcEndpointId) {
+			t.Errorf("second run, change %d: found %q, want the endpoint created first", i, o.ResourceID)
+		}
+	}
+	if got := liveEndpoints(t, client, w.VPC.ID); len(got["lambda"]) != 1 || len(got["sts"]) != 1 {
+		t.Errorf("after the second run: %d lambda and %d sts endpoints, want 1 each", len(got["lambda"]), len(got["sts"]))
+	}
+	if got := groupRules(t, client, w.ClusterSG.ID, w.ClusterSG.ID, 443, false); len(got) != 1 {
+		t.Errorf("after the second run: %d 443 ingress rules, want 1", len(got))
+	}
+}
+
+// faulty fails the nth mutation it passes on, once.
+type faulty struct {
+	remediate.EC2
+	nth, mutations int
+}
+
+func (f *faulty) fault() error {
+	f.mutations++
+	if f.mutations == f.nth {
+		return &smithy.GenericAPIError{Code: "InternalError", Message: "injected fault"}
+	}
+	return nil
+}
+
+func (f *faulty) CreateVpcEndpoint(ctx context.Context, in *ec2.CreateVpcEndpointInput, opts ...func(*ec2.Options)) (*ec2.CreateVpcEndpointOutput, error) {
+	if err := f.fault(); err != nil {
+		return nil, err
+	}
+	return f.EC2.CreateVpcEndpoint(ctx, in, opts...)
+}
+
+func (f *faulty) AuthorizeSecurityGroupIngress(ctx context.Context, in *ec2.AuthorizeSecurityGroupIngressInput, opts ...func(*ec2.Options)) (*ec2.AuthorizeSecurityGroupIngressOutput, error) {
+	if err := f.fault(); err != nil {
+		return nil, err
+	}
+	return f.EC2.AuthorizeSecurityGroupIngress(ctx, in, opts...)
+}
+
+func (f *faulty) AuthorizeSecurityGroupEgress(ctx context.Context, in *ec2.AuthorizeSecurityGroupEgressInput, opts ...func(*ec2.Options)) (*ec2.AuthorizeSecurityGroupEgressOutput, error) {
+	if err := f.fault(); err != nil {
+		return nil, err
+	}
+	return f.EC2.AuthorizeSecurityGroupEgress(ctx, in, opts...)
+}
+
+func TestRetryAfterAFaultFinishesWithoutDuplicates(t *testing.T) {
+	client, w := brokenMSK(t)
+	ctx := context.Background()
+	p := plan.For(diagnose(t, client, w))
+	if len(p.Changes) < 3 {
+		t.Fatalf("planned %d changes, want at least 3 for a fault in the middle", len(p.Changes))
+	}
+	a := &remediate.Applier{EC2: &faulty{EC2: client, nth: 2}}
+	req := remediate.Request{EventID: "event-2"}
+
+	outcomes, err := a.Apply(ctx, req, p.Changes)
+	if err == nil {
+		t.Fatalf("no error despite the fault%s", describe(outcomes))
+	}
+	if len(outcomes) != len(p.Changes) {
+		t.Fatalf("%d outcomes for %d changes", len(outcomes), len(p.Changes))
+	}
+	var failed []int
+	for i, o := range outcomes {
+		if o.Status == report.ChangeFailed {
+			failed = append(failed, i)
+			if !strings.Contains(err.Error(), o.Change.Action+" "+o.Change.Target) || !strings.Contains(o.Detail, "injected fault") {
+				t.Errorf("failed change %d: error %q, detail %q should name it and the fault", i, err, o.Detail)
+			}
+		} else if o.Status != report.ChangeCreated {
+			t.Errorf("change %d (%s): %s, want created around the fault", i, o.Change.Action, o.Status)
+		}
+	}
+	if len(failed) != 1 || failed[0] != 1 {
+		t.Fatalf("failed changes %v, want the second alone%s", failed, describe(outcomes))
+	}
+
+	// The invocation is retried.
+	retried, err := a.Apply(ctx, req, p.Changes)
+	if err != nil {
+		t.Fatalf("retry: %v%s", err, describe(retried))
+	}
+	for i, o := range retried {
+		want := report.ChangeUnchanged
+		if i == failed[0] {
+			want = report.ChangeCreated
+		}
+		if o.Status != want {
+			t.Errorf("retry, change %d (%s): %s, want %s (%s)", i, o.Change.Action, o.Status, want, o.Detail)
+		}
+	}
+	for service, eps := range liveEndpoints(t, client, w.VPC.ID) {
+		if len(eps) != 1 {
+			t.Errorf("%d %s endpoints, want 1", len(eps), service)
+		}
+	}
+	if got := groupRules(t, client, w.ClusterSG.ID, w.ClusterSG.ID, 443, false); len(got) != 1 {
+		t.Errorf("%d 443 ingress rules, want 1", len(got))
+	}
+	if errs := errorFindings(diagnose(t, client, w)); len(errs) > 0 {
+		t.Errorf("after the retry the checks still report:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// recorder keeps the endpoint modifications it passes on.
+type recorder struct {
+	remediate.EC2
+	modified []*ec2.ModifyVpcEndpointInput
+}
+
+func (r *recorder) ModifyVpcEndpoint(ctx context.Context, in *ec2.ModifyVpcEndpointInput, opts ...func(*ec2.Options)) (*ec2.ModifyVpcEndpointOutput, error) {
+	r.modified = append(r.modified, in)
+	return r.EC2.ModifyVpcEndpoint(ctx, in, opts...)
+}
+
+func TestApplyEveryChangeType(t *testing.T) {
+	cfg := emulator.Shared(t).MustConfig(t)
+	ctx := context.Background()
+	client := ec2.NewFromConfig(cfg)
+	s := scenario.New(cfg)
+	vpc := s.VPC("10.1.0.0/16").DisableDNSHostnames()
+	public := vpc.PublicSubnets("10.1.0.0/24@a")
+	private := vpc.PrivateSubnets("10.1.10.0/24@a", "10.1.11.0/24@b")
+	nat := vpc.NAT(public[0])
+	app := vpc.SecurityGroup("app")
+	endpointSG := vpc.SecurityGroup("endpoints")
+	sts := vpc.InterfaceEndpoint("sts", private[:1], endpointSG, scenario.WithoutPrivateDNS())
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The app's egress is restricted: drop the default allow-all rule.
+	if _, err := client.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(app.ID),
+		IpPermissions: []types.IpPermission{{IpProtocol: aws.String("-1"), IpRanges: []types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	changes := []plan.Change{
+		{Action: plan.EnableVPCAttribute, Target: vpc.ID, VPCID: vpc.ID, Attribute: "enableDnsHostnames", CheckIDs: []string{"VM102"}},
+		{Action: plan.CreateInterfaceEndpoint, Target: vpc.ID, Service: "lambda", VPCID: vpc.ID, ServiceName: "com.amazonaws.us-east-1.lambda",
+			SubnetIDs: private.IDs(), GroupIDs: []string{endpointSG.ID}, PrivateDNS: true, EndpointID: "vpce-planned1", CheckIDs: []string{"VM102"}},
+		{Action: plan.CreateGatewayEndpoint, Target: vpc.ID, Service: "s3", VPCID: vpc.ID, ServiceName: "com.amazonaws.us-east-1.s3",
+			RouteTableIDs: private.RouteTableIDs(), EndpointID: "vpce-planned2", CheckIDs: []string{"VM102"}},
+		{Action: plan.AddEndpointSubnets, Target: sts.ID, EndpointID: sts.ID, SubnetIDs: private[1:].IDs(), CheckIDs: []string{"VM103"}},
+		{Action: plan.AuthorizeIngress, Target: endpointSG.ID, GroupID: endpointSG.ID, PeerGroupID: app.ID, Port: 443, CheckIDs: []string{"VM102"}},
+		{Action: plan.AuthorizeEgress, Target: app.ID, GroupID: app.ID, PeerGroupID: endpointSG.ID, Port: 443, CheckIDs: []string{"VM102"}},
+		{Action: plan.CreateRoute, Target: private[0].RouteTableID, RouteTableIDs: []string{private[0].RouteTableID}, NATGatewayID: nat.ID, CheckIDs: []string{"VM102"}},
+		{Action: plan.EnableEndpointDNS, Target: sts.ID, EndpointID: sts.ID, PrivateDNS: true, CheckIDs: []string{"VM102"}},
+	}
+	rec := &recorder{EC2: client}
+	a := &remediate.Applier{EC2: rec}
+	req := remediate.Request{EventID: "event-3"}
+	outcomes, err := a.Apply(ctx, req, changes)
+	if err != nil {
+		t.Fatalf("apply: %v%s", err, describe(outcomes))
+	}
+	if got := statuses(outcomes); slices.ContainsFunc(got, func(s string) bool { return s != report.ChangeCreated }) {
+		t.Fatalf("statuses %v, want all created%s", got, describe(outcomes))
+	}
+
+	t.Run(plan.EnableVPCAttribute, func(t *testing.T) {
+		out, err := client.DescribeVpcAttribute(ctx, &ec2.DescribeVpcAttributeInput{VpcId: aws.String(vpc.ID), Attribute: types.VpcAttributeNameEnableDnsHostnames})
+		if err != nil || !aws.ToBool(out.EnableDnsHostnames.Value) {
+			t.Errorf("DNS hostnames still off (%v)", err)
+		}
+	})
+	endpoints := liveEndpoints(t, client, vpc.ID)
+	t.Run(plan.CreateInterfaceEndpoint, func(t *testing.T) {
+		eps := endpoints["lambda"]
+		if len(eps) != 1 {
+			t.Fatalf("%d lambda endpoints, want 1", len(eps))
+		}
+		e := eps[0]
+		if e.VpcEndpointType != types.VpcEndpointTypeInterface || !slices.Equal(e.SubnetIds, private.IDs()) || !aws.ToBool(e.PrivateDnsEnabled) ||
+			len(e.Groups) != 1 || aws.ToString(e.Groups[0].GroupId) != endpointSG.ID || tagsOf(e.Tags)["vpcmedic:event"] != "event-3" {
+			t.Errorf("lambda endpoint %+v", e)
+		}
+		if outcomes[1].ResourceID != aws.ToString(e.VpcEndpointId) {
+			t.Errorf("outcome names %q, want %q", outcomes[1].ResourceID, aws.ToString(e.VpcEndpointId))
+		}
+	})
+	t.Run(plan.CreateGatewayEndpoint, func(t *testing.T) {
+		eps := endpoints["s3"]
+		if len(eps) != 1 || eps[0].VpcEndpointType != types.VpcEndpointTypeGateway || !slices.Equal(eps[0].RouteTableIds, private.RouteTableIDs()) {
+			t.Errorf("s3 endpoints %+v, want one gateway endpoint on %v", eps, private.RouteTableIDs())
+		}
+	})
+	t.Run(plan.AddEndpointSubnets, func(t *testing.T) {
+		eps := endpoints["sts"]
+		if len(eps) != 1 || !slices.Equal(eps[0].SubnetIds, private.IDs()) {
+			t.Errorf("sts endpoints %+v, want one in %v", eps, private.IDs())
+		}
+	})
+	t.Run(plan.EnableEndpointDNS, func(t *testing.T) {
+		// moto 5.2.1 accepts but ignores PrivateDnsEnabled in
+		// ModifyVpcEndpoint, so check the request rather than the state.
+		i := slices.IndexFunc(rec.modified, func(in *ec2.ModifyVpcEndpointInput) bool { return in.PrivateDnsEnabled != nil })
+		if i < 0 || aws.ToString(rec.modified[i].VpcEndpointId) != sts.ID || !aws.ToBool(rec.modified[i].PrivateDnsEnabled) {
+			t.Errorf("no request turned on private DNS of %s", sts.ID)
+		}
+	})
+	t.Run(plan.AuthorizeIngress, func(t *testing.T) {
+		rules := groupRules(t, client, endpointSG.ID, app.ID, 443, false)
+		if len(rules) != 1 || tagsOf(rules[0].Tags)["vpcmedic:check"] != "VM102" || outcomes[4].ResourceID != aws.ToString(rules[0].SecurityGroupRuleId) {
+			t.Errorf("ingress rules %+v, outcome %q: want one tagged rule, named by the outcome", rules, outcomes[4].ResourceID)
+		}
+	})
+	t.Run(plan.AuthorizeEgress, func(t *testing.T) {
+		if rules := groupRules(t, client, app.ID, endpointSG.ID, 443, true); len(rules) != 1 || tagsOf(rules[0].Tags)["vpcmedic:managed"] != "true" {
+			t.Errorf("egress rules %+v, want one tagged rule", rules)
+		}
+	})
+	t.Run(plan.CreateRoute, func(t *testing.T) {
+		out, err := client.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{RouteTableIds: []string{private[0].RouteTableID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(out.RouteTables[0].Routes, func(r types.Route) bool { return aws.ToString(r.DestinationCidrBlock) == "0.0.0.0/0" })
+		if i < 0 || aws.ToString(out.RouteTables[0].Routes[i].NatGatewayId) != nat.ID {
+			t.Errorf("routes %+v, want 0.0.0.0/0 to %s", out.RouteTables[0].Routes, nat.ID)
+		}
+		if !strings.Contains(outcomes[6].Detail, "cannot be tagged") {
+			t.Errorf("detail %q does not say the route is untagged", outcomes[6].Detail)
+		}
+	})
+
+	// Applied again, every change is found done. The private DNS change is
+	// left out: moto does not record it (see above).
+	again, err := a.Apply(ctx, req, changes[:len(changes)-1])
+	if err != nil {
+		t.Fatalf("second apply: %v%s", err, describe(again))
+	}
+	for _, o := range again {
+		if o.Status != report.ChangeUnchanged {
+			t.Errorf("second run: %s is %s, want unchanged (%s)", o.Change.Action, o.Status, o.Detail)
+		}
+	}
+	for service, eps := range liveEndpoints(t, client, vpc.ID) {
+		if len(eps) != 1 {
+			t.Errorf("after the second run: %d %s endpoints, want 1", len(eps), service)
+		}
+	}
+}
+
+func TestApplyNeverReplacesADefaultRoute(t *testing.T) {
+	cfg := emulator.Shared(t).MustConfig(t)
+	ctx := context.Background()
+	client := ec2.NewFromConfig(cfg)
+	s := scenario.New(cfg)
+	vpc := s.VPC("10.2.0.0/16")
+	public := vpc.PublicSubnets("10.2.0.0/24@a")
+	nat := vpc.NAT(public[0])
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	change := plan.Change{Action: plan.CreateRoute, Target: public[0].RouteTableID, RouteTableIDs: []string{public[0].RouteTableID}, NATGatewayID: nat.ID}
+	outcomes, err := (&remediate.Applier{EC2: client}).Apply(ctx, remediate.Request{EventID: "event-4"}, []plan.Change{change})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := outcomes[0]; o.Status != report.ChangeSkipped || !strings.Contains(o.Detail, vpc.IGWID) {
+		t.Errorf("outcome %q %q, want skipped naming the internet gateway %s", o.Status, o.Detail, vpc.IGWID)
+	}
+	out, err := client.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{RouteTableIds: []string{public[0].RouteTableID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out.RouteTables[0].Routes {
+		if aws.ToString(r.NatGatewayId) != "" {
+			t.Errorf("route %s to %s added to a public route table", aws.ToString(r.DestinationCidrBlock), aws.ToString(r.NatGatewayId))
+		}
+	}
+}
+
+func TestDryRunAgainstTheEmulatorChangesNothing(t *testing.T) {
+	client, w := brokenMSK(t)
+	p := plan.For(diagnose(t, client, w))
+	outcomes, err := (&remediate.Applier{EC2: client}).Apply(context.Background(), remediate.Request{EventID: "event-5", DryRun: true}, p.Changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outcomes {
+		if o.Status != report.ChangePlanned {
+			t.Errorf("%s: %s, want planned", o.Change.Action, o.Status)
+		}
+	}
+	if got := liveEndpoints(t, client, w.VPC.ID); len(got) > 0 {
+		t.Errorf("a dry run created endpoints: %v", got)
+	}
+}
