@@ -221,9 +221,6 @@ func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, w
 	if err != nil {
 		return err
 	}
-	for _, s := range snapshots.ordered {
-		rep.Networks = append(rep.Networks, summarise(s))
-	}
 	results := make([]*result, 0, len(workloads))
 	for _, w := range workloads {
 		r, err := a.evaluate(ctx, w, snapshots.byVPC[w.Network.VPCID])
@@ -246,6 +243,16 @@ func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, w
 	for _, r := range results {
 		rep.Workloads = append(rep.Workloads, r.report)
 		rep.Changes = append(rep.Changes, r.changes...)
+	}
+	// The networks as last read: after remediation, with its changes.
+	for _, s := range snapshots.ordered {
+		for _, r := range results {
+			if r.target.Workload.Network.VPCID == s.VPC.ID {
+				s = r.target.Network
+				break
+			}
+		}
+		rep.Networks = append(rep.Networks, summarise(s))
 	}
 	return applyErr
 }

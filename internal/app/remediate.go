@@ -90,6 +90,7 @@ func (a *App) recheck(ctx context.Context, log *slog.Logger, results []*result, 
 		r.report.Before = before
 		log.Info("re-checked workload", "workload", r.target.Workload.ID, "before", before, "status", r.report.Status)
 		if r.report.Status != report.StatusBroken {
+			r.report.Recommendations, r.report.Unfixable = nil, nil
 			continue
 		}
 		var left []string

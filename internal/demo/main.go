@@ -4,7 +4,8 @@
 // with no NAT gateway and no PrivateLink endpoints), delivers the
 // CreateEventSourceMapping event CloudTrail would send, and runs the
 // on-lambda-change handler on it exactly as the command line does. It shows
-// the diagnosis and the alert, applies the documented fix, and re-checks.
+// the diagnosis and the alert, then runs again in remediate mode, where
+// vpcmedic fixes the network itself and re-checks, and checks once more.
 //
 //	go run ./internal/demo [-format text|json]
 package main
@@ -99,15 +100,18 @@ func run(format string) error {
 	}
 	say("\n== the alert on-call receives (SNS topic %s)\n\n%s", topic, msg)
 
-	say("\n== 2. the fix the source documents describe: lambda and sts interface endpoints with private DNS in both private subnets, sharing the cluster's security group, which admits 443 from itself")
-	w.ClusterSG.IngressSelf(443)
-	w.VPC.InterfaceEndpoint("lambda", w.Private, w.ClusterSG)
-	w.VPC.InterfaceEndpoint("sts", w.Private, w.ClusterSG)
-	if err := s.Err(); err != nil {
-		return fmt.Errorf("apply the fix: %w", err)
+	say("\n== 2. remediation: the same event with MODE=remediate; vpcmedic applies its plan and re-checks\n")
+	os.Setenv("MODE", "remediate")
+	if err := handle(eventPath, format); err != nil {
+		return err
 	}
+	if msg, err = readAlert(ctx, cfg, queue); err != nil {
+		return err
+	}
+	say("\n== the alert on-call receives\n\n%s", msg)
 
-	say("\n== 3. re-check: the same event again\n")
+	say("\n== 3. re-check: the same event again, alarm mode\n")
+	os.Setenv("MODE", "alarm")
 	return handle(eventPath, format)
 }
 
