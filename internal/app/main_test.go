@@ -1,12 +1,10 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -151,18 +149,7 @@ func seedAccount(tb testing.TB, srv *emulator.Server) *accountFixture {
 // reads, at the emulator, away from any shared configuration of the host.
 func useEmulatorEnv(t *testing.T, srv *emulator.Server) {
 	t.Helper()
-	for _, kv := range srv.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	none := filepath.Join(t.TempDir(), "none")
-	t.Setenv("AWS_CONFIG_FILE", none)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("MODE", "")
-	t.Setenv("ALERT_TOPIC_ARN", "")
-	t.Setenv("DEAD_LETTER_QUEUE_URL", "")
+	srv.UseEnv(t)
 }
 
 // build wires a function's pipeline against the emulator as Lambda does:
@@ -197,21 +184,7 @@ func handle(t *testing.T, d *runner.Deps, event []byte) report.Report {
 // a sample that changes does not silently stop pointing at the fixture.
 func sample(t *testing.T, name string, replace ...string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "events", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(replace)%2 != 0 {
-		t.Fatalf("sample %s: odd number of replacement strings", name)
-	}
-	for i := 0; i < len(replace); i += 2 {
-		old, new := replace[i], replace[i+1]
-		if !bytes.Contains(raw, []byte(old)) {
-			t.Fatalf("sample %s no longer contains %q", name, old)
-		}
-		raw = bytes.ReplaceAll(raw, []byte(old), []byte(new))
-	}
-	return raw
+	return emulator.Sample(t, name, replace...)
 }
 
 // withIdentity replaces the event's detail.userIdentity.

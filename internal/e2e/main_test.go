@@ -4,7 +4,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -219,17 +218,7 @@ func (f *function) logLine(t *testing.T, msg, eventID string) map[string]any {
 // every old value must occur.
 func sample(t *testing.T, name string, replace ...string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "events", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(replace); i += 2 {
-		if !bytes.Contains(raw, []byte(replace[i])) {
-			t.Fatalf("sample %s no longer contains %q", name, replace[i])
-		}
-		raw = bytes.ReplaceAll(raw, []byte(replace[i]), []byte(replace[i+1]))
-	}
-	return raw
+	return emulator.Sample(t, name, replace...)
 }
 
 // messages takes every message off a queue and returns their bodies.

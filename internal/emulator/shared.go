@@ -1,7 +1,11 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -90,4 +94,55 @@ func (s *Server) MustConfig(tb testing.TB) aws.Config {
 		tb.Fatalf("emulator config: %v", err)
 	}
 	return cfg
+}
+
+// UseEnv points the standard AWS variables at the emulator for the rest of
+// the test, away from the host's shared configuration and credentials,
+// and clears vpcmedic's own settings, so that code reading the environment
+// (runner.Build, the function binaries) talks to the emulator only.
+func (s *Server) UseEnv(t testing.TB) {
+	t.Helper()
+	for _, kv := range s.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	none := filepath.Join(t.TempDir(), "none")
+	t.Setenv("AWS_CONFIG_FILE", none)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
+	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN", "MODE", "ALERT_TOPIC_ARN", "DEAD_LETTER_QUEUE_URL", "DRY_RUN", "ALLOWED_VPCS", "MAX_CHANGES"} {
+		t.Setenv(k, "")
+	}
+}
+
+// Sample reads a sample event from the module's events/ directory (name is
+// relative to it) and replaces old/new pairs of identifiers with those of
+// seeded resources. Every old value must occur, so that a sample that
+// changes does not silently stop pointing at the fixture.
+func Sample(tb testing.TB, name string, replace ...string) []byte {
+	tb.Helper()
+	dir, err := os.Getwd()
+	for err == nil {
+		if _, statErr := os.Stat(filepath.Join(dir, "go.mod")); statErr == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			err = os.ErrNotExist
+		}
+		dir = parent
+	}
+	if err != nil {
+		tb.Fatalf("find the module root for events/%s: %v", name, err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "events", name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := 0; i+1 < len(replace); i += 2 {
+		if !bytes.Contains(raw, []byte(replace[i])) {
+			tb.Fatalf("sample %s no longer contains %q", name, replace[i])
+		}
+		raw = bytes.ReplaceAll(raw, []byte(replace[i]), []byte(replace[i+1]))
+	}
+	return raw
 }

@@ -45,17 +45,7 @@ func seededAccount(t *testing.T) *account {
 		}
 		seeded = a
 	})
-	for _, kv := range srv.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	none := filepath.Join(t.TempDir(), "none")
-	t.Setenv("AWS_CONFIG_FILE", none)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("MODE", "")
-	t.Setenv("ALERT_TOPIC_ARN", "")
-	t.Setenv("DEAD_LETTER_QUEUE_URL", "")
+	srv.UseEnv(t)
 	return seeded
 }
 
@@ -71,17 +61,7 @@ func ordersCreated(t *testing.T, a *account) string {
 // replacements; every old value must occur.
 func sampleFile(t *testing.T, name string, replace ...string) string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "events", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(replace); i += 2 {
-		if !bytes.Contains(raw, []byte(replace[i])) {
-			t.Fatalf("sample %s no longer contains %q", name, replace[i])
-		}
-		raw = bytes.ReplaceAll(raw, []byte(replace[i]), []byte(replace[i+1]))
-	}
-	return writeFile(t, filepath.Base(name), raw)
+	return writeFile(t, filepath.Base(name), emulator.Sample(t, name, replace...))
 }
 
 func writeFile(t *testing.T, name string, content []byte) string {
