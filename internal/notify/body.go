@@ -25,9 +25,19 @@ func Body(r report.Report) string {
 		writeWorkload(&b, r, w)
 	}
 	if len(r.Changes) > 0 && r.Mode != "alarm" {
-		fmt.Fprintf(&b, "\nCHANGES MADE\n")
+		var total float64
 		for _, c := range r.Changes {
-			fmt.Fprintf(&b, "- %s: %s %s (%s)\n", c.Status, c.Action, c.Target, c.Reason)
+			if c.Status == report.ChangeCreated {
+				total += c.MonthlyCostUSD
+			}
+		}
+		fmt.Fprintf(&b, "\nCHANGES MADE (new monthly cost about $%.2f)\n", total)
+		for _, c := range r.Changes {
+			cost := ""
+			if c.MonthlyCostUSD > 0 {
+				cost = fmt.Sprintf(", about $%.2f/month", c.MonthlyCostUSD)
+			}
+			fmt.Fprintf(&b, "- %s: %s %s%s (%s)\n", c.Status, c.Action, c.Target, cost, c.Reason)
 		}
 	}
 	js, err := json.MarshalIndent(r, "", "  ")

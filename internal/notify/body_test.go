@@ -80,3 +80,25 @@ func TestSubjectKeepsTheCountWhenShortened(t *testing.T) {
 		t.Errorf("subject = %q (%d characters)", s, len(s))
 	}
 }
+
+func TestBodyInRemediateMode(t *testing.T) {
+	r := brokenReport()
+	r.Mode = "remediate"
+	r.Workloads[0].Before, r.Workloads[0].Status = report.StatusBroken, report.StatusOK
+	r.Workloads[0].Findings = nil
+	r.Changes[0].Status, r.Changes[1].Status = report.ChangeCreated, report.ChangeSkipped
+	body := Body(r)
+	for _, want := range []string{
+		"OK (was BROKEN): kafka-esm consumer <- MSK orders",
+		"CHANGES MADE (new monthly cost about $14.60)",
+		"- created: create-interface-endpoint vpc-1, about $14.60/month (create a sts interface endpoint)",
+		"- skipped: authorize-security-group-ingress sg-1 (allow TCP 443 into sg-1)",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("body lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "FIX (") {
+		t.Error("a remediated report still proposes fixes")
+	}
+}
