@@ -149,7 +149,6 @@ func start(t *testing.T, srv *emulator.Server, a *account, name string, extra ..
 	env := append(srv.Env(),
 		"MODE=alarm",
 		"ALERT_TOPIC_ARN="+a.TopicARN,
-		"AWS_MAX_ATTEMPTS=1",
 		"LAMBDA_TASK_ROOT="+filepath.Dir(path),
 		"AWS_LAMBDA_FUNCTION_NAME=vpcmedic-"+name,
 	)

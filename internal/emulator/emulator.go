@@ -64,6 +64,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
@@ -260,23 +261,33 @@ func (s *Server) post(ctx context.Context, path string, body []byte, want int) e
 }
 
 // Config returns an SDK configuration pointing at the emulator: region
-// us-east-1, static credentials test/test, one attempt per call (moto answers
-// unimplemented operations with HTTP 500, which must not be retried). It reads
-// no environment variables or shared config files.
+// us-east-1, static credentials test/test, and retries of connection errors
+// only. moto answers unimplemented operations with HTTP 500, which must not
+// be retried; but a loaded machine now and then drops a connection mid
+// answer, which must be. It reads no environment variables or shared config
+// files.
 func (s *Server) Config(ctx context.Context) (aws.Config, error) {
 	if err := ctx.Err(); err != nil {
 		return aws.Config{}, err
 	}
 	return aws.Config{
-		Region:           Region,
-		Credentials:      aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider("test", "test", "")),
-		BaseEndpoint:     aws.String(s.URL),
-		RetryMaxAttempts: 1,
+		Region:       Region,
+		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider("test", "test", "")),
+		BaseEndpoint: aws.String(s.URL),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 3
+				o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+			})
+		},
 	}, nil
 }
 
 // Env returns the environment variables that point an SDK or the AWS CLI in a
-// subprocess at the emulator; append them to os.Environ().
+// subprocess at the emulator; append them to os.Environ(). The SDK's
+// standard retries stay on (three attempts): they also retry moto's 500s,
+// which costs time only on calls that fail anyway, and they carry the
+// dropped connections of a loaded machine.
 func (s *Server) Env() []string {
 	return []string{
 		"AWS_ENDPOINT_URL=" + s.URL,
@@ -285,7 +296,7 @@ func (s *Server) Env() []string {
 		"AWS_ACCESS_KEY_ID=test",
 		"AWS_SECRET_ACCESS_KEY=test",
 		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_MAX_ATTEMPTS=1",
+		"AWS_MAX_ATTEMPTS=3",
 	}
 }
 

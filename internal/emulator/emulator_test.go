@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +24,7 @@ import (
 	kafkatypes "github.com/aws/aws-sdk-go-v2/service/kafka/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 func TestMain(m *testing.M) { os.Exit(Run(m)) }
@@ -735,8 +737,16 @@ func TestConfigAndEnvPointAtTheEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Region != Region || aws.ToString(cfg.BaseEndpoint) != srv.URL || cfg.RetryMaxAttempts != 1 {
-		t.Errorf("config = region %q, endpoint %q, attempts %d", cfg.Region, aws.ToString(cfg.BaseEndpoint), cfg.RetryMaxAttempts)
+	if cfg.Region != Region || aws.ToString(cfg.BaseEndpoint) != srv.URL || cfg.Retryer == nil {
+		t.Fatalf("config = region %q, endpoint %q, retryer set %v", cfg.Region, aws.ToString(cfg.BaseEndpoint), cfg.Retryer != nil)
+	}
+	// A dropped connection is retried; moto's 500 for an unimplemented
+	// operation is not.
+	r := cfg.Retryer()
+	dropped := &net.OpError{Op: "read", Net: "tcp", Err: errors.New("use of closed network connection")}
+	unimplemented := &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 500}}, Err: errors.New("not implemented")}
+	if r.MaxAttempts() != 3 || !r.IsErrorRetryable(dropped) || r.IsErrorRetryable(unimplemented) {
+		t.Errorf("retryer: %d attempts, dropped connection retried %v, HTTP 500 retried %v", r.MaxAttempts(), r.IsErrorRetryable(dropped), r.IsErrorRetryable(unimplemented))
 	}
 	creds, err := cfg.Credentials.Retrieve(t.Context())
 	if err != nil || creds.AccessKeyID != "test" || creds.SecretAccessKey != "test" {
