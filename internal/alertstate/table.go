@@ -1,0 +1,105 @@
+package alertstate
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// DynamoDB is the part of the DynamoDB API the table calls.
+type DynamoDB interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+}
+
+// Table is the memory: one item per handled event (kept two days) and one
+// per open problem (kept while open, and a month at most).
+type Table struct {
+	DynamoDB DynamoDB
+	Name     string
+}
+
+// Item lifetimes, enforced by the table's TTL on expiresAt.
+const (
+	eventTTL   = 48 * time.Hour
+	problemTTL = 30 * 24 * time.Hour
+)
+
+func key(pk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+}
+
+// Handled reports whether an event was already handled to the end.
+func (t *Table) Handled(ctx context.Context, eventID string) (bool, error) {
+	out, err := t.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Name), Key: key("event#" + eventID), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return false, fmt.Errorf("read event %s from %s: %w", eventID, t.Name, err)
+	}
+	return len(out.Item) > 0, nil
+}
+
+// MarkHandled records that an event was handled to the end. It is called
+// only after a successful run, so that a failed run is retried in full.
+func (t *Table) MarkHandled(ctx context.Context, eventID string, now time.Time) error {
+	item := key("event#" + eventID)
+	item["expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(eventTTL).Unix(), 10)}
+	if _, err := t.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.Name), Item: item}); err != nil {
+		return fmt.Errorf("record event %s in %s: %w", eventID, t.Name, err)
+	}
+	return nil
+}
+
+// Problem returns the open problem of a workload, or nil.
+func (t *Table) Problem(ctx context.Context, workloadID string) (*Problem, error) {
+	out, err := t.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Name), Key: key("problem#" + workloadID), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("read the problem of %s from %s: %w", workloadID, t.Name, err)
+	}
+	if len(out.Item) == 0 {
+		return nil, nil
+	}
+	p := &Problem{WorkloadID: workloadID}
+	if v, ok := out.Item["fingerprint"].(*types.AttributeValueMemberS); ok {
+		p.Fingerprint = v.Value
+	}
+	p.FirstSeen = unixAttr(out.Item["firstSeen"])
+	p.LastNotified = unixAttr(out.Item["lastNotified"])
+	return p, nil
+}
+
+func unixAttr(v types.AttributeValue) time.Time {
+	n, ok := v.(*types.AttributeValueMemberN)
+	if !ok {
+		return time.Time{}
+	}
+	s, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
+}
+
+// Remember stores a workload's problem, or forgets it when p is nil.
+func (t *Table) Remember(ctx context.Context, workloadID string, p *Problem, now time.Time) error {
+	if p == nil {
+		if _, err := t.DynamoDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(t.Name), Key: key("problem#" + workloadID)}); err != nil {
+			return fmt.Errorf("forget the problem of %s in %s: %w", workloadID, t.Name, err)
+		}
+		return nil
+	}
+	item := key("problem#" + workloadID)
+	item["fingerprint"] = &types.AttributeValueMemberS{Value: p.Fingerprint}
+	item["firstSeen"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(p.FirstSeen.Unix(), 10)}
+	item["lastNotified"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(p.LastNotified.Unix(), 10)}
+	item["expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(problemTTL).Unix(), 10)}
+	if _, err := t.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.Name), Item: item}); err != nil {
+		return fmt.Errorf("remember the problem of %s in %s: %w", workloadID, t.Name, err)
+	}
+	return nil
+}
