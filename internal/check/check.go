@@ -134,6 +134,7 @@ var Registry = []Check{
 	customDNS,
 	subnetFreeIPs,
 	executionRole,
+	reportedProblem,
 }
 
 // Run runs every applicable check of the registry on the target.
