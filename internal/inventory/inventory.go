@@ -49,6 +49,9 @@ type Reader struct {
 	Lambda Lambda
 	Kafka  Kafka
 	EC2    EC2
+	// RDS finds the groups of the databases functions connect to; nil
+	// leaves them unresolved.
+	RDS RDS
 
 	// cache, when set, remembers cluster reads for the length of one
 	// listing, so that many mappings on one cluster cost one read.

@@ -82,3 +82,22 @@ type Function struct {
 	IPv6        bool
 	State       string
 }
+
+// Database is a database endpoint inside a VPC that a function connects
+// to, with the network identity of its interfaces when it could be read.
+type Database struct {
+	// Kind is rds or elasticache; Host the endpoint hostname.
+	Kind string
+	Host string
+	Port int
+	// Identifier is the DB instance or cluster identifier.
+	Identifier       string
+	VPCID            string
+	SubnetIDs        []string
+	SecurityGroupIDs []string
+	// Why says where the requirement came from.
+	Why string
+	// Unresolved, when not empty, says why the database's network could
+	// not be read: its path is then reported unknown, never guessed.
+	Unresolved string
+}
