@@ -62,6 +62,14 @@ type Target struct {
 	// Permissions the simulated decisions (nil: not simulated).
 	PermissionNeeds []PermissionNeed
 	Permissions     *Permissions
+	// Databases are the databases a function connects to (from its
+	// environment), with their groups when they could be read.
+	Databases []workload.Database
+	// NeedsGaps say what a function's requirements could not be inferred
+	// from; NothingToCheck is set when its owner excluded everything
+	// (vpcmedic:ignore=*).
+	NeedsGaps      []string
+	NothingToCheck bool
 
 	paths map[[2]string]reach.ServicePath
 }
@@ -134,6 +142,9 @@ var Registry = []Check{
 	customDNS,
 	subnetFreeIPs,
 	executionRole,
+	databaseAccess,
+	singleZone,
+	ipv6DualStack,
 	reportedProblem,
 }
 
@@ -192,6 +203,8 @@ func resolved(t *Target) bool {
 }
 
 func isKafka(t *Target) bool { return t.Workload.Kind == workload.KindKafkaESM }
+
+func isFunction(t *Target) bool { return t.Workload.Kind == workload.KindFunction }
 
 // Fresh returns a copy of the target that recomputes its paths (after the
 // network changed).

@@ -207,14 +207,3 @@ func TestRegistry(t *testing.T) {
 		}
 	}
 }
-
-func TestRequirementsUnknown(t *testing.T) {
-	fn := &workload.Workload{Kind: workload.KindFunction, ID: "arn:aws:lambda:us-east-1:123456789012:function:api", Name: "api",
-		Network: workload.Network{VPCID: "vpc-1", SubnetIDs: []string{"priv-a"}, SecurityGroupIDs: []string{"sg-msk"}}}
-	f := oneCheck(t, requirementsUnknown, &Target{Workload: fn, Network: baseVPC(), Region: region}, 0, "function api: vpcmedic does not infer yet")
-	if !f[0].Unverified || report.StatusOf(f) != report.StatusUnknown {
-		t.Errorf("finding = %+v", f[0])
-	}
-	// A Kafka mapping's requirements come from its mode: never unknown.
-	oneCheck(t, requirementsUnknown, target(onDemandESM(), baseVPC()), 0)
-}

@@ -108,3 +108,32 @@ func results(t *testing.T, c Check, tgt *Target) ([]report.Finding, int) {
 	}
 	return RunChecks([]Check{c}, tgt)
 }
+
+// vpcFunction is a function attached to subnets with the group sg-fn,
+// which allows all egress (the Lambda console's default).
+func vpcFunction(subnets ...string) *workload.Workload {
+	return &workload.Workload{
+		Kind: workload.KindFunction, ID: "arn:aws:lambda:us-east-1:123456789012:function:api", Name: "api",
+		FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:api", ExecutionRoleARN: roleARN,
+		Network:  workload.Network{VPCID: "vpc-1", SubnetIDs: subnets, SecurityGroupIDs: []string{"sg-fn"}},
+		Function: &workload.Function{RoleARN: roleARN},
+	}
+}
+
+// withFunctionGroups adds sg-fn (all egress) and sg-db (no rule yet).
+func withFunctionGroups(s *network.Snapshot) *network.Snapshot {
+	s.SecurityGroups = append(s.SecurityGroups,
+		network.SecurityGroup{ID: "sg-fn", Egress: []network.Rule{{Protocol: "-1", FromPort: -1, ToPort: -1, CIDR: prefix("0.0.0.0/0")}}},
+		network.SecurityGroup{ID: "sg-db"},
+	)
+	return s
+}
+
+// functionTarget is a function's target with the given requirements.
+func functionTarget(w *workload.Workload, s *network.Snapshot, services ...string) *Target {
+	t := &Target{Workload: w, Network: s, Region: region}
+	for _, svc := range services {
+		t.Requirements = append(t.Requirements, Requirement{Service: svc, Why: "policy app allows " + svc + ":*"})
+	}
+	return t
+}

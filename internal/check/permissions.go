@@ -48,6 +48,28 @@ var eniActions = []string{
 	"ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs",
 }
 
+// functionENIActions are what Lambda needs to attach a function to its VPC
+// (AWSLambdaVPCAccessExecutionRole, DOMAIN §5).
+var functionENIActions = []string{
+	"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
+	"ec2:DescribeSubnets", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+}
+
+// FunctionPermissionNeeds lists what the execution role of a VPC-attached
+// function must be allowed for Lambda to create and manage its network
+// interfaces. vpcmedic reports a missing one, never grants it.
+func FunctionPermissionNeeds(w *workload.Workload) []PermissionNeed {
+	if w.Kind != workload.KindFunction || w.ExecutionRoleARN == "" || len(w.Network.SubnetIDs) == 0 {
+		return nil
+	}
+	var out []PermissionNeed
+	for _, a := range functionENIActions {
+		out = append(out, PermissionNeed{AnyOf: []string{a}, Resource: "*",
+			Why: "Lambda manages the function's network interfaces in its subnets with it; without it the function cannot be attached to its VPC (\"The provided execution role does not have permissions to call CreateNetworkInterface on EC2\")"})
+	}
+	return out
+}
+
 // KafkaPermissionNeeds lists what the execution role of a Kafka mapping's
 // function must be allowed for Lambda to poll (DOMAIN §6).
 func KafkaPermissionNeeds(w *workload.Workload) []PermissionNeed {
@@ -123,8 +145,8 @@ var executionRole = Check{
 	ID:          "VM107",
 	Name:        "execution-role-permissions",
 	Title:       "The execution role lacks a permission Lambda needs",
-	Impact:      "Lambda cannot create the mapping's network interfaces, read the cluster or the secret, or join the consumer group: the mapping fails or delivers nothing.",
-	Remediation: "Grant the missing action to the function's execution role (vpcmedic never changes IAM).",
+	Impact:      "Lambda cannot create the workload's network interfaces (a function cannot be attached to its VPC), read the cluster or the secret, or join the consumer group: the function or mapping fails.",
+	Remediation: "Grant the missing action to the function's execution role, e.g. attach AWSLambdaVPCAccessExecutionRole (vpcmedic never changes IAM).",
 	Severity:    report.SeverityError,
 	Applies: func(t *Target) bool {
 		return t.Permissions != nil && len(t.PermissionNeeds) > 0

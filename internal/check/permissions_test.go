@@ -106,3 +106,35 @@ func TestExecutionRole(t *testing.T) {
 		}
 	})
 }
+
+func TestFunctionPermissionNeeds(t *testing.T) {
+	needs := FunctionPermissionNeeds(vpcFunction("priv-a", "priv-b"))
+	var actions []string
+	for _, n := range needs {
+		actions = append(actions, n.AnyOf...)
+		if n.Resource != "*" {
+			t.Errorf("%v on %s: ENI actions have no resource-level permissions", n.AnyOf, n.Resource)
+		}
+	}
+	for _, want := range []string{"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"} {
+		if !slices.Contains(actions, want) {
+			t.Errorf("needs %v, want %s", actions, want)
+		}
+	}
+	if n := FunctionPermissionNeeds(onDemandESM()); n != nil {
+		t.Errorf("a mapping gets function needs %v", n)
+	}
+	detached := vpcFunction()
+	if n := FunctionPermissionNeeds(detached); n != nil {
+		t.Errorf("a function in no subnet needs %v", n)
+	}
+
+	tgt := functionTarget(vpcFunction("priv-a"), withFunctionGroups(baseVPC()))
+	tgt.PermissionNeeds = needs
+	tgt.Permissions = allowAllBut(needs, "ec2:CreateNetworkInterface")
+	f := oneCheck(t, executionRole, tgt, len(needs)-1,
+		"function api: execution role "+roleARN+" is not allowed ec2:CreateNetworkInterface on *, which it needs because Lambda manages the function's network interfaces")
+	if !strings.Contains(f[0].Message, "does not have permissions to call CreateNetworkInterface on EC2") || f[0].Severity != "error" {
+		t.Errorf("finding %+v: want an error quoting Lambda's refusal", f[0])
+	}
+}

@@ -222,3 +222,14 @@ func TestServicePath(t *testing.T) {
 		})
 	}
 }
+
+func TestServicePathOfAFunctionInAPublicSubnet(t *testing.T) {
+	s := withFunctionGroups(withNATs(baseVPC(), false))
+	f := oneCheck(t, servicePath, functionTarget(vpcFunction("pub-a"), s, "s3"), 0,
+		"function api in us-east-1a (subnet pub-a) cannot reach s3, needed because policy app allows s3:*: no s3 interface endpoint with private DNS in VPC vpc-1, and subnet pub-a is public (route table rtb-pub sends 0.0.0.0/0 to igw-1), but a function in a public subnet gets no public IP")
+	if f[0].Severity != report.SeverityError || f[0].Unverified {
+		t.Errorf("finding %+v, want an error", f[0])
+	}
+	// The same function in a private subnet goes through its zone's NAT.
+	oneCheck(t, servicePath, functionTarget(vpcFunction("priv-a"), s, "s3"), 1)
+}

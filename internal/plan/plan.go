@@ -100,6 +100,8 @@ func For(t *check.Target) Plan {
 		p.service(req)
 	}
 	p.brokers()
+	p.databases()
+	p.permissions()
 	if w := t.Workload; w.Kafka != nil && w.Kafka.OnDemand && len(p.plan.Changes)+len(p.plan.Unfixable) > 0 {
 		p.plan.Recommendations = append(p.plan.Recommendations,
 			"Alternatively, switch the mapping to provisioned mode (set ProvisionedPollerConfig): its pollers then need no path to Lambda or STS, at the price of event pollers billed by the hour.")

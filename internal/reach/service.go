@@ -264,7 +264,9 @@ func natPath(s *network.Snapshot, q ServiceQuery, p ServicePath, notes []string)
 	}
 	switch egress.Kind {
 	case EgressInternet:
-		p.Problem = fmt.Sprintf("%s, and subnet %s is public (route table %s sends 0.0.0.0/0 to %s) but Lambda's network interfaces get no public IP, so the internet gateway gives them no internet", noEndpoint, q.From.SubnetID, egress.RouteTableID, egress.TargetID)
+		// Only a function gets here: an on-demand mapping in a public
+		// subnet is refused NAT above.
+		p.Problem = fmt.Sprintf("%s, and subnet %s is public (route table %s sends 0.0.0.0/0 to %s), but a function in a public subnet gets no public IP (Lambda's network interfaces never get one), so the internet gateway gives it no internet: use a NAT gateway from a private subnet or a VPC endpoint", noEndpoint, q.From.SubnetID, egress.RouteTableID, egress.TargetID)
 		return p
 	case EgressOther:
 		p.Unverified = true
