@@ -15,11 +15,13 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/check"
 	"github.com/vpcmedic/vpcmedic/internal/config"
 	"github.com/vpcmedic/vpcmedic/internal/inventory"
+	"github.com/vpcmedic/vpcmedic/internal/needs"
 	"github.com/vpcmedic/vpcmedic/internal/network"
 	"github.com/vpcmedic/vpcmedic/internal/notify"
 	"github.com/vpcmedic/vpcmedic/internal/plan"
 	"github.com/vpcmedic/vpcmedic/internal/reach"
 	"github.com/vpcmedic/vpcmedic/internal/report"
+	"github.com/vpcmedic/vpcmedic/internal/rolepolicy"
 	"github.com/vpcmedic/vpcmedic/internal/simulate"
 	"github.com/vpcmedic/vpcmedic/internal/topology"
 	"github.com/vpcmedic/vpcmedic/internal/trail"
@@ -54,6 +56,9 @@ type App struct {
 	Topology *topology.Reader
 	// Simulator checks execution roles; nil skips that check.
 	Simulator *simulate.Simulator
+	// Roles reads execution role policies to infer what a VPC function
+	// calls; nil leaves its policies unread.
+	Roles *rolepolicy.Reader
 	// Applier makes planned changes in remediate mode; nil: plans are
 	// only reported.
 	Applier  Applier
@@ -222,8 +227,13 @@ func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, w
 		return err
 	}
 	results := make([]*result, 0, len(workloads))
+	// Managed policies shared by many roles are read once per run.
+	var roles *rolepolicy.Reader
+	if a.Roles != nil {
+		roles = a.Roles.Scoped()
+	}
 	for _, w := range workloads {
-		r, err := a.evaluate(ctx, w, snapshots.byVPC[w.Network.VPCID])
+		r, err := a.evaluate(ctx, w, snapshots.byVPC[w.Network.VPCID], roles)
 		if err != nil {
 			return err
 		}
@@ -298,11 +308,19 @@ func change(w *workload.Workload, c plan.Change, status, reason string) report.C
 
 // evaluate runs the checks on a workload and its network, and plans the
 // fixes when it is broken.
-func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.Snapshot) (*result, error) {
+func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.Snapshot, roles *rolepolicy.Reader) (*result, error) {
 	t := &check.Target{Workload: w, Network: snap, Region: a.Region, Policy: endpointPolicy(w)}
-	if w.Kind == workload.KindKafkaESM {
+	var inferred *needs.Needs
+	switch {
+	case w.Kind == workload.KindKafkaESM:
 		t.Requirements = check.KafkaRequirements(w)
 		t.PermissionNeeds = check.KafkaPermissionNeeds(w)
+	case w.Function != nil && w.Unresolved == "" && snap != nil:
+		n, err := a.functionNeeds(ctx, roles, t)
+		if err != nil {
+			return nil, err
+		}
+		inferred = n
 	}
 	if len(t.PermissionNeeds) > 0 && a.Simulator != nil {
 		p, err := a.Simulator.Permissions(ctx, w.ExecutionRoleARN, t.PermissionNeeds)
@@ -312,6 +330,10 @@ func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.
 		t.Permissions = p
 	}
 	r := &result{target: t, report: report.Workload{Kind: w.Kind, ID: w.ID, Name: w.Name, VPCID: w.Network.VPCID}}
+	r.report.Needs = needsOf(t)
+	if inferred != nil {
+		r.report.Ignored, r.report.NeedsGaps = inferred.Ignored, inferred.Gaps
+	}
 	r.report.Findings, r.report.Passed = check.Run(t)
 	r.report.Status = report.StatusOf(r.report.Findings)
 	if r.report.Status == report.StatusBroken {

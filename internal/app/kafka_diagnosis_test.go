@@ -40,6 +40,10 @@ var checkIDs = map[string]string{
 	"custom-dns-servers":         "VM105",
 	"subnet-free-ips":            "VM106",
 	"execution-role-permissions": "VM107",
+	"requirements-unknown":       "VM108",
+	"database-access":            "VM109",
+	"function-single-zone":       "VM110",
+	"ipv6-dual-stack":            "VM111",
 }
 
 // wantFinding is one expected finding: its check, severity, zone and service

@@ -13,8 +13,14 @@ import (
 var (
 	// sts:GetCallerIdentity needs no permission.
 	alertActions = []string{"sns:Publish", "sqs:SendMessage"}
-	// Execution roles are checked by simulation, never changed.
-	roleActions     = []string{"iam:SimulatePrincipalPolicy"}
+	// Execution roles are checked by simulation and their policies read
+	// to infer what a function calls; never changed.
+	roleActions = []string{
+		"iam:SimulatePrincipalPolicy", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
+		"iam:GetPolicy", "iam:GetPolicyVersion",
+	}
+	// The security groups and subnets of the databases functions name.
+	databaseActions = []string{"rds:DescribeDBInstances", "rds:DescribeDBClusters", "rds:DescribeDBSubnetGroups"}
 	topologyActions = []string{
 		"ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets",
 		"ec2:DescribeRouteTables", "ec2:DescribeNatGateways", "ec2:DescribeInternetGateways",
@@ -23,7 +29,7 @@ var (
 	}
 	esmActions      = []string{"lambda:GetEventSourceMapping", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
 	functionActions = []string{"lambda:GetFunctionConfiguration", "lambda:ListTags"}
-	listActions     = []string{"lambda:ListEventSourceMappings", "lambda:ListFunctions", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
+	listActions     = []string{"lambda:ListEventSourceMappings", "lambda:ListFunctions", "lambda:ListTags", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
 	// Finding the VPC of a changed resource reads a subset of the topology.
 	resolveActions = []string{
 		"ec2:DescribeRouteTables", "ec2:DescribeSubnets", "ec2:DescribeNatGateways", "ec2:DescribeVpcEndpoints",
@@ -36,11 +42,11 @@ func Actions(function string) []string {
 	var all []string
 	switch function {
 	case OnLambdaChange:
-		all = slices.Concat(alertActions, roleActions, topologyActions, esmActions, functionActions)
+		all = slices.Concat(alertActions, roleActions, databaseActions, topologyActions, esmActions, functionActions)
 	case OnNetworkChange:
-		all = slices.Concat(alertActions, roleActions, topologyActions, listActions, resolveActions)
+		all = slices.Concat(alertActions, roleActions, databaseActions, topologyActions, listActions, resolveActions)
 	case Sweep:
-		all = slices.Concat(alertActions, roleActions, topologyActions, listActions)
+		all = slices.Concat(alertActions, roleActions, databaseActions, topologyActions, listActions)
 	}
 	slices.Sort(all)
 	return slices.Compact(all)

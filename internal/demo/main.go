@@ -6,12 +6,17 @@
 // on-lambda-change handler on it exactly as the command line does. It shows
 // the diagnosis and the alert, then runs again in remediate mode, where
 // vpcmedic fixes the network itself and re-checks, and checks once more.
+// It then does the same for a VPC-attached function whose execution role
+// publishes to SNS, in private subnets with no NAT gateway: what the
+// function must reach is inferred from its role, and the CreateFunction
+// event is diagnosed, remediated and re-checked.
 //
 //	go run ./internal/demo [-format text|json]
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -112,6 +117,56 @@ func run(format string) error {
 
 	say("\n== 3. re-check: the same event again, alarm mode\n")
 	os.Setenv("MODE", "alarm")
+	if err := handle(eventPath, format); err != nil {
+		return err
+	}
+	return functionDemo(ctx, cfg, s, dir, queue, format)
+}
+
+// functionDemo is the second scenario: a function attached to a VPC loses
+// its internet path, so its calls to SNS time out (seed 002's blog).
+func functionDemo(ctx context.Context, cfg aws.Config, s *scenario.Scenario, dir, queue, format string) error {
+	say("\n\nseeding a VPC function that publishes to SNS ...")
+	vpc := s.VPC("10.1.0.0/16")
+	vpc.PublicSubnets("10.1.0.0/24@a", "10.1.1.0/24@b")
+	private := vpc.PrivateSubnets("10.1.10.0/24@a", "10.1.11.0/24@b")
+	role := s.Role("orders-notifier", scenario.ManagedPolicy("AWSLambdaVPCAccessExecutionRole"),
+		scenario.Inline(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sns:Publish","Resource":"*"}]}`))
+	fn := s.Function("orders-notifier", role, scenario.InVPC(private, vpc.SecurityGroup("orders-notifier")),
+		scenario.Env("TOPIC_ARN", "arn:aws:sns:"+emulator.Region+":"+emulator.Account+":order-events"))
+	if err := s.Err(); err != nil {
+		return fmt.Errorf("seed the function scenario: %w", err)
+	}
+	say("  VPC %s: private subnets %s, no NAT gateway, no VPC endpoints", vpc.ID, strings.Join(private.IDs(), ", "))
+	say("  function %s, execution role %s allowed sns:Publish, TOPIC_ARN in its environment", fn.Name, role.Name)
+
+	eventPath := filepath.Join(dir, "CreateFunction.json")
+	if err := os.WriteFile(eventPath, []byte(createFunctionEvent(fn, time.Now().UTC())), 0o600); err != nil {
+		return err
+	}
+	say("\n== 4. diagnosis: %s receives CreateFunction20150331 for %s\n", app.OnLambdaChange, fn.Name)
+	os.Setenv("MODE", "alarm")
+	if err := handle(eventPath, format); err != nil {
+		return err
+	}
+	msg, err := readAlert(ctx, cfg, queue)
+	if err != nil {
+		return err
+	}
+	say("\n== the alert on-call receives\n\n%s", msg)
+
+	say("\n== 5. remediation: MODE=remediate creates the sns endpoint and re-checks\n")
+	os.Setenv("MODE", "remediate")
+	if err := handle(eventPath, format); err != nil {
+		return err
+	}
+	if msg, err = readAlert(ctx, cfg, queue); err != nil {
+		return err
+	}
+	say("\n== the alert on-call receives\n\n%s", msg)
+
+	say("\n== 6. re-check: the same event again, alarm mode\n")
+	os.Setenv("MODE", "alarm")
 	return handle(eventPath, format)
 }
 
@@ -163,6 +218,41 @@ func readAlert(ctx context.Context, cfg aws.Config, queueURL string) (string, er
 // report (and -format json pipes into jq).
 func say(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, format+"\n", args...)
+}
+
+// createFunctionEvent is the event CloudTrail delivers to EventBridge when
+// a function is created in a VPC.
+func createFunctionEvent(fn *scenario.Function, now time.Time) string {
+	vpcConfig, _ := json.Marshal(map[string]any{"subnetIds": fn.SubnetIDs, "securityGroupIds": fn.SGIDs})
+	return fmt.Sprintf(`{
+  "version": "0",
+  "id": "4e1c2b7a-9d3f-4c8e-a1b2-6f5e4d3c2b1a",
+  "detail-type": "AWS API Call via CloudTrail",
+  "source": "aws.lambda",
+  "account": %[1]q,
+  "time": %[2]q,
+  "region": %[3]q,
+  "resources": [],
+  "detail": {
+    "eventVersion": "1.08",
+    "userIdentity": {
+      "type": "AssumedRole",
+      "arn": "arn:aws:sts::%[1]s:assumed-role/PlatformDeploy/ci",
+      "accountId": %[1]q,
+      "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::%[1]s:role/PlatformDeploy"}}
+    },
+    "eventTime": %[2]q,
+    "eventSource": "lambda.amazonaws.com",
+    "eventName": "CreateFunction20150331",
+    "awsRegion": %[3]q,
+    "requestParameters": {"functionName": %[4]q, "role": %[5]q, "vpcConfig": %[6]s},
+    "responseElements": {"functionName": %[4]q, "functionArn": %[7]q, "role": %[5]q, "vpcConfig": %[6]s, "state": "Pending"},
+    "eventID": "8f7e6d5c-4b3a-4291-8e7d-6c5b4a392817",
+    "readOnly": false,
+    "eventType": "AwsApiCall",
+    "recipientAccountId": %[1]q
+  }
+}`, emulator.Account, now.Format(time.RFC3339), emulator.Region, fn.Name, fn.RoleARN, vpcConfig, fn.ARN)
 }
 
 // createESMEvent is the event CloudTrail delivers to EventBridge when the

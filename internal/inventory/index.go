@@ -56,6 +56,13 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 		for _, f := range page.Functions {
 			roles[unqualified(aws.ToString(f.FunctionArn))] = aws.ToString(f.Role)
 			if w := functionWorkload(f); w.Network.VPCID != "" {
+				// ListFunctions carries no tags, and the tags correct
+				// what the function needs.
+				tags, err := r.Lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: aws.String(w.ID)})
+				if err != nil {
+					return nil, fmt.Errorf("list tags of %s: %w", w.ID, err)
+				}
+				w.Function.Tags = tags.Tags
 				out = append(out, w)
 			}
 		}

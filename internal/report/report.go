@@ -70,6 +70,21 @@ type Workload struct {
 	// which gaps no safe change closes.
 	Recommendations []string `json:"recommendations,omitempty"`
 	Unfixable       []string `json:"unfixable,omitempty"`
+	// Needs are what the workload must reach and why; Ignored what the
+	// vpcmedic:ignore tag removed; NeedsGaps what the needs of a function
+	// could not be inferred from.
+	Needs     []Need   `json:"needs,omitempty"`
+	Ignored   []string `json:"ignored,omitempty"`
+	NeedsGaps []string `json:"needsGaps,omitempty"`
+}
+
+// Need is one AWS service or database a workload must reach, and where
+// the requirement came from (a policy and action, an environment
+// variable, a tag, the mapping's mode).
+type Need struct {
+	Service  string `json:"service,omitempty"`
+	Database string `json:"database,omitempty"`
+	Why      string `json:"why"`
 }
 
 // Finding is one problem (or fact) about a workload.

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kafka"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -34,6 +35,7 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/notify"
 	"github.com/vpcmedic/vpcmedic/internal/remediate"
 	"github.com/vpcmedic/vpcmedic/internal/report"
+	"github.com/vpcmedic/vpcmedic/internal/rolepolicy"
 	"github.com/vpcmedic/vpcmedic/internal/simulate"
 	"github.com/vpcmedic/vpcmedic/internal/topology"
 	"github.com/vpcmedic/vpcmedic/internal/trail"
@@ -79,6 +81,7 @@ func Build(ctx context.Context, function string, log *slog.Logger, instrument fu
 	ec2Client := ec2.NewFromConfig(awsCfg)
 	lambdaClient := awslambda.NewFromConfig(awsCfg)
 	stsClient := sts.NewFromConfig(awsCfg)
+	iamClient := iam.NewFromConfig(awsCfg)
 	d := &Deps{STS: stsClient, Region: awsCfg.Region}
 	if cfg.DeadLetterQueueURL != "" {
 		d.SQS = sqs.NewFromConfig(awsCfg)
@@ -87,10 +90,11 @@ func Build(ctx context.Context, function string, log *slog.Logger, instrument fu
 		Function:  function,
 		Region:    awsCfg.Region,
 		Config:    cfg,
-		Inventory: &inventory.Reader{Lambda: lambdaClient, Kafka: kafka.NewFromConfig(awsCfg), EC2: ec2Client},
+		Inventory: &inventory.Reader{Lambda: lambdaClient, Kafka: kafka.NewFromConfig(awsCfg), EC2: ec2Client, RDS: rds.NewFromConfig(awsCfg)},
 		Lister:    lambdaClient,
 		Topology:  &topology.Reader{EC2: ec2Client},
-		Simulator: &simulate.Simulator{IAM: iam.NewFromConfig(awsCfg)},
+		Simulator: &simulate.Simulator{IAM: iamClient},
+		Roles:     &rolepolicy.Reader{IAM: iamClient},
 		Applier:   applier(cfg, ec2Client),
 		Notifier:  &notify.Notifier{SNS: sns.NewFromConfig(awsCfg), TopicARN: cfg.AlertTopicARN},
 		CallerARN: func(ctx context.Context) (string, error) {

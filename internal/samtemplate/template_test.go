@@ -394,6 +394,13 @@ func checkResources(t *testing.T, sid, action string, resources []samtemplate.Va
 			ok = strings.HasPrefix(r.Sub(), "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:")
 		case action == "route53:AssociateVPCWithHostedZone":
 			ok = r.String() == "*"
+		case action == "iam:ListRolePolicies", action == "iam:GetRolePolicy", action == "iam:ListAttachedRolePolicies":
+			ok = r.Sub() == "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"
+		case action == "iam:GetPolicy", action == "iam:GetPolicyVersion":
+			// The account's customer managed policies and AWS managed ones.
+			ok = r.Sub() == "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*" || r.Sub() == "arn:${AWS::Partition}:iam::aws:policy/*"
+		case service == "rds":
+			ok = strings.HasPrefix(r.Sub(), "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:")
 		case action == "iam:SimulatePrincipalPolicy":
 			// Only roles of this account, which are global (no Region).
 			ok = r.Sub() == "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"

@@ -35,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kafka"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 )
 
 // Scenario builds resources in one account and region. It is not safe for
@@ -49,6 +50,7 @@ type Scenario struct {
 	iam    *iam.Client
 	kafka  *kafka.Client
 	lambda *lambda.Client
+	rds    *rds.Client
 
 	err  error
 	vpcs int
@@ -85,6 +87,7 @@ func New(cfg aws.Config, opts ...Option) *Scenario {
 		iam:    iam.NewFromConfig(cfg),
 		kafka:  kafka.NewFromConfig(cfg),
 		lambda: lambda.NewFromConfig(cfg),
+		rds:    rds.NewFromConfig(cfg),
 	}
 	for _, opt := range opts {
 		opt(s)
