@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
+	"github.com/vpcmedic/vpcmedic/internal/alertstate"
 	"github.com/vpcmedic/vpcmedic/internal/check"
 	"github.com/vpcmedic/vpcmedic/internal/config"
 	"github.com/vpcmedic/vpcmedic/internal/inventory"
@@ -61,7 +63,11 @@ type App struct {
 	Roles *rolepolicy.Reader
 	// Applier makes planned changes in remediate mode; nil: plans are
 	// only reported.
-	Applier  Applier
+	Applier Applier
+	// State remembers handled events and open problems; nil: no memory.
+	State *alertstate.Table
+	// Now is the clock (time.Now unless a test sets it).
+	Now      func() time.Time
 	Notifier *notify.Notifier
 	// CallerARN returns the ARN vpcmedic runs as (sts:GetCallerIdentity),
 	// to recognise its own changes.
@@ -108,8 +114,11 @@ func (a *App) Run(ctx context.Context, t trail.Trigger) (report.Report, error) {
 	if want := sources[a.Function]; t.Source != want {
 		return rep, &TerminalError{Err: fmt.Errorf("%s handles %s events, not %s %s (event %s)", a.Function, want, t.Source, t.EventName, t.EventID)}
 	}
-	if t.Skip == "" {
-		skip, err := a.ownChange(ctx, t)
+	for _, skipIf := range []func(context.Context, trail.Trigger) (string, error){a.ownChange, a.duplicate} {
+		if rep.Trigger.Skip != "" {
+			break
+		}
+		skip, err := skipIf(ctx, t)
 		if err != nil {
 			return rep, err
 		}
@@ -129,7 +138,11 @@ func (a *App) Run(ctx context.Context, t trail.Trigger) (report.Report, error) {
 		return rep, nil
 	}
 	log.Info("resolved workloads", "count", len(workloads))
-	if err := a.check(ctx, log, &rep, workloads); err != nil {
+	remediationErr, err := a.check(ctx, log, &rep, workloads)
+	if err != nil {
+		return rep, err
+	}
+	if err := a.classify(ctx, log, &rep); err != nil {
 		return rep, err
 	}
 	alert, err := a.Notifier.Send(ctx, a.Config.Mode, rep)
@@ -140,7 +153,12 @@ func (a *App) Run(ctx context.Context, t trail.Trigger) (report.Report, error) {
 		rep.Alert = alert
 		log.Info("alert sent", "subject", alert.Subject, "messageId", alert.MessageID)
 	}
-	return rep, nil
+	// A change that failed makes the run fail after on-call heard of it, so
+	// that Lambda retries and the retry finishes the job.
+	if remediationErr != nil {
+		return rep, remediationErr
+	}
+	return rep, a.markHandled(ctx, rep.Trigger)
 }
 
 // ownChange returns why the trigger is vpcmedic's own change, if it is.
@@ -221,21 +239,28 @@ func (a *App) resolve(ctx context.Context, t trail.Trigger) ([]*workload.Workloa
 
 // check reads each VPC once, checks every workload in it, plans the fixes
 // of the broken ones, and in remediate mode applies them and re-checks.
-func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, workloads []*workload.Workload) error {
+// It returns the error of remediation (retryable, reported after the
+// alert) apart from the errors that stop the run.
+func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, workloads []*workload.Workload) (remediationErr, err error) {
 	snapshots, err := a.readNetworks(ctx, workloads)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	results := make([]*result, 0, len(workloads))
-	// Managed policies shared by many roles are read once per run.
+	// Roles, managed policies and simulations shared by many workloads are
+	// read once per run.
 	var roles *rolepolicy.Reader
 	if a.Roles != nil {
 		roles = a.Roles.Scoped()
 	}
+	var sim *simulate.Simulator
+	if a.Simulator != nil {
+		sim = a.Simulator.Scoped()
+	}
 	for _, w := range workloads {
-		r, err := a.evaluate(ctx, w, snapshots.byVPC[w.Network.VPCID], roles)
+		r, err := a.evaluate(ctx, w, snapshots.byVPC[w.Network.VPCID], roles, sim)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		log.Info("checked workload", "workload", w.ID, "kind", w.Kind, "vpcId", w.Network.VPCID, "status", r.report.Status, "findings", len(r.report.Findings))
 		results = append(results, r)
@@ -264,7 +289,7 @@ func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, w
 		}
 		rep.Networks = append(rep.Networks, summarise(s))
 	}
-	return applyErr
+	return applyErr, nil
 }
 
 // networks are the VPC snapshots of one run.
@@ -273,20 +298,23 @@ type networks struct {
 	ordered []*network.Snapshot
 }
 
-// readNetworks reads each workload VPC once.
+// readNetworks reads every workload VPC at once (one call per resource
+// type for all of them).
 func (a *App) readNetworks(ctx context.Context, workloads []*workload.Workload) (networks, error) {
 	n := networks{byVPC: map[string]*network.Snapshot{}}
+	var vpcs []string
 	for _, w := range workloads {
-		vpc := w.Network.VPCID
-		if w.Unresolved != "" || vpc == "" || n.byVPC[vpc] != nil {
-			continue
+		if vpc := w.Network.VPCID; w.Unresolved == "" && vpc != "" && !slices.Contains(vpcs, vpc) {
+			vpcs = append(vpcs, vpc)
 		}
-		snap, err := a.Topology.Read(ctx, vpc)
-		if err != nil {
-			return n, err
-		}
-		n.byVPC[vpc] = snap
-		n.ordered = append(n.ordered, snap)
+	}
+	snaps, err := a.Topology.ReadAll(ctx, vpcs)
+	if err != nil {
+		return n, err
+	}
+	for _, vpc := range vpcs {
+		n.byVPC[vpc] = snaps[vpc]
+		n.ordered = append(n.ordered, snaps[vpc])
 	}
 	return n, nil
 }
@@ -308,7 +336,7 @@ func change(w *workload.Workload, c plan.Change, status, reason string) report.C
 
 // evaluate runs the checks on a workload and its network, and plans the
 // fixes when it is broken.
-func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.Snapshot, roles *rolepolicy.Reader) (*result, error) {
+func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.Snapshot, roles *rolepolicy.Reader, sim *simulate.Simulator) (*result, error) {
 	t := &check.Target{Workload: w, Network: snap, Region: a.Region, Policy: endpointPolicy(w)}
 	var inferred *needs.Needs
 	switch {
@@ -322,8 +350,8 @@ func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.
 		}
 		inferred = n
 	}
-	if len(t.PermissionNeeds) > 0 && a.Simulator != nil {
-		p, err := a.Simulator.Permissions(ctx, w.ExecutionRoleARN, t.PermissionNeeds)
+	if len(t.PermissionNeeds) > 0 && sim != nil {
+		p, err := sim.Permissions(ctx, w.ExecutionRoleARN, t.PermissionNeeds)
 		if err != nil {
 			return nil, err
 		}

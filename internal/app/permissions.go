@@ -13,6 +13,8 @@ import (
 var (
 	// sts:GetCallerIdentity needs no permission.
 	alertActions = []string{"sns:Publish", "sqs:SendMessage"}
+	// The alert memory (when the template's table is configured).
+	stateActions = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}
 	// Execution roles are checked by simulation and their policies read
 	// to infer what a function calls; never changed.
 	roleActions = []string{
@@ -29,7 +31,7 @@ var (
 	}
 	esmActions      = []string{"lambda:GetEventSourceMapping", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
 	functionActions = []string{"lambda:GetFunctionConfiguration", "lambda:ListTags"}
-	listActions     = []string{"lambda:ListEventSourceMappings", "lambda:ListFunctions", "lambda:ListTags", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
+	listActions     = []string{"lambda:ListEventSourceMappings", "lambda:ListFunctions", "tag:GetResources", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
 	// Finding the VPC of a changed resource reads a subset of the topology.
 	resolveActions = []string{
 		"ec2:DescribeRouteTables", "ec2:DescribeSubnets", "ec2:DescribeNatGateways", "ec2:DescribeVpcEndpoints",
@@ -42,11 +44,11 @@ func Actions(function string) []string {
 	var all []string
 	switch function {
 	case OnLambdaChange:
-		all = slices.Concat(alertActions, roleActions, databaseActions, topologyActions, esmActions, functionActions)
+		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, esmActions, functionActions)
 	case OnNetworkChange:
-		all = slices.Concat(alertActions, roleActions, databaseActions, topologyActions, listActions, resolveActions)
+		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, listActions, resolveActions)
 	case Sweep:
-		all = slices.Concat(alertActions, roleActions, databaseActions, topologyActions, listActions)
+		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, listActions)
 	}
 	slices.Sort(all)
 	return slices.Compact(all)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Modes.
@@ -33,14 +34,23 @@ type Config struct {
 	AllowedVPCs []string
 	// MaxChanges caps the changes one run makes.
 	MaxChanges int
+
+	// StateTable is the DynamoDB table of the alert memory; empty: none.
+	StateTable string
+	// RenotifyAfter is how long an unchanged problem stays quiet.
+	RenotifyAfter time.Duration
 }
+
+// DefaultRenotifyAfter is how often an unchanged problem pages again.
+const DefaultRenotifyAfter = 24 * time.Hour
 
 // DefaultMaxChanges is how many changes one run makes at most unless
 // MAX_CHANGES says otherwise.
 const DefaultMaxChanges = 10
 
-// FromEnv reads MODE, ALERT_TOPIC_ARN, DEAD_LETTER_QUEUE_URL, and for
-// remediation DRY_RUN, ALLOWED_VPCS and MAX_CHANGES.
+// FromEnv reads MODE, ALERT_TOPIC_ARN, DEAD_LETTER_QUEUE_URL,
+// ALERT_STATE_TABLE and RENOTIFY_AFTER, and for remediation DRY_RUN,
+// ALLOWED_VPCS and MAX_CHANGES.
 func FromEnv() (Config, error) {
 	return parse(os.Getenv)
 }
@@ -75,6 +85,15 @@ func parse(getenv func(string) string) (Config, error) {
 			}
 			c.AllowedVPCs = append(c.AllowedVPCs, id)
 		}
+	}
+	c.StateTable = strings.TrimSpace(getenv("ALERT_STATE_TABLE"))
+	c.RenotifyAfter = DefaultRenotifyAfter
+	if v := strings.TrimSpace(getenv("RENOTIFY_AFTER")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("RENOTIFY_AFTER=%q: want a duration such as 24h", v)
+		}
+		c.RenotifyAfter = d
 	}
 	c.MaxChanges = DefaultMaxChanges
 	if v := strings.TrimSpace(getenv("MAX_CHANGES")); v != "" {

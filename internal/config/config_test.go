@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParse(t *testing.T) {
@@ -13,15 +14,18 @@ func TestParse(t *testing.T) {
 		want    Config
 		wantErr string
 	}{
-		{"alarm is the default", map[string]string{}, Config{Mode: ModeAlarm, MaxChanges: DefaultMaxChanges}, ""},
-		{"remediate in any case", map[string]string{"MODE": " Remediate "}, Config{Mode: ModeRemediate, MaxChanges: DefaultMaxChanges}, ""},
+		{"alarm is the default", map[string]string{}, Config{Mode: ModeAlarm, MaxChanges: DefaultMaxChanges, RenotifyAfter: DefaultRenotifyAfter}, ""},
+		{"remediate in any case", map[string]string{"MODE": " Remediate "}, Config{Mode: ModeRemediate, MaxChanges: DefaultMaxChanges, RenotifyAfter: DefaultRenotifyAfter}, ""},
 		{"remediation scope", map[string]string{"MODE": "remediate", "DRY_RUN": "true", "ALLOWED_VPCS": "vpc-1, vpc-2", "MAX_CHANGES": "3"},
-			Config{Mode: ModeRemediate, DryRun: true, AllowedVPCs: []string{"vpc-1", "vpc-2"}, MaxChanges: 3}, ""},
+			Config{Mode: ModeRemediate, DryRun: true, AllowedVPCs: []string{"vpc-1", "vpc-2"}, MaxChanges: 3, RenotifyAfter: DefaultRenotifyAfter}, ""},
+		{"alert memory", map[string]string{"ALERT_STATE_TABLE": "vpcmedic-state", "RENOTIFY_AFTER": "6h"},
+			Config{Mode: ModeAlarm, MaxChanges: DefaultMaxChanges, StateTable: "vpcmedic-state", RenotifyAfter: 6 * time.Hour}, ""},
+		{"re-notify interval not a duration", map[string]string{"RENOTIFY_AFTER": "daily"}, Config{}, "RENOTIFY_AFTER"},
 		{"dry run not a boolean", map[string]string{"DRY_RUN": "maybe"}, Config{}, `DRY_RUN="maybe"`},
 		{"allow-list with a subnet", map[string]string{"ALLOWED_VPCS": "subnet-1"}, Config{}, "not a VPC ID"},
 		{"negative change limit", map[string]string{"MAX_CHANGES": "-1"}, Config{}, "MAX_CHANGES"},
 		{"topic and queue", map[string]string{"ALERT_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:alerts", "DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq"},
-			Config{Mode: ModeAlarm, AlertTopicARN: "arn:aws:sns:eu-west-1:123456789012:alerts", DeadLetterQueueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq", MaxChanges: DefaultMaxChanges}, ""},
+			Config{Mode: ModeAlarm, AlertTopicARN: "arn:aws:sns:eu-west-1:123456789012:alerts", DeadLetterQueueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq", MaxChanges: DefaultMaxChanges, RenotifyAfter: DefaultRenotifyAfter}, ""},
 		{"unknown mode", map[string]string{"MODE": "fix"}, Config{}, `MODE="fix"`},
 		{"topic name instead of ARN", map[string]string{"ALERT_TOPIC_ARN": "alerts"}, Config{}, "not an SNS topic ARN"},
 	}

@@ -533,6 +533,11 @@ def vpcmedic_routes(app):
 
 
 class QuietHandler(WSGIRequestHandler):
+    # HTTP/1.1 keeps connections open between requests. With werkzeug's
+    # default (HTTP/1.0, one connection per request) a loaded machine now and
+    # then tears a connection down while the SDK is still reading the answer.
+    protocol_version = "HTTP/1.1"
+
     def log_request(self, *args, **kwargs):  # one line per request would flood the parent's buffer
         pass
 
@@ -544,6 +549,7 @@ def main():
 
     app = vpcmedic_routes(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=QuietHandler)
+    server.socket.listen(128)  # the SDK opens many connections at once
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"READY http://127.0.0.1:{server.server_port}", flush=True)
 

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kafka"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 
 	"github.com/vpcmedic/vpcmedic/internal/workload"
 )
@@ -56,16 +57,14 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 		for _, f := range page.Functions {
 			roles[unqualified(aws.ToString(f.FunctionArn))] = aws.ToString(f.Role)
 			if w := functionWorkload(f); w.Network.VPCID != "" {
-				// ListFunctions carries no tags, and the tags correct
-				// what the function needs.
-				tags, err := r.Lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: aws.String(w.ID)})
-				if err != nil {
-					return nil, fmt.Errorf("list tags of %s: %w", w.ID, err)
-				}
-				w.Function.Tags = tags.Tags
 				out = append(out, w)
 			}
 		}
+	}
+	// ListFunctions carries no tags, and the tags correct what a function
+	// needs.
+	if err := scoped.functionTags(ctx, out); err != nil {
+		return nil, err
 	}
 	for _, w := range out {
 		if w.Kind == workload.KindKafkaESM {
@@ -109,4 +108,50 @@ func functionWorkload(f lambdatypes.FunctionConfiguration) *workload.Workload {
 		w.Function.IPv6 = aws.ToBool(vc.Ipv6AllowedForDualStack)
 	}
 	return w
+}
+
+// functionTags fills the tags of the VPC functions: with the tagging API,
+// one paginated call for all of them; without it, one call each.
+func (r *Reader) functionTags(ctx context.Context, workloads []*workload.Workload) error {
+	var fns []*workload.Workload
+	for _, w := range workloads {
+		if w.Kind == workload.KindFunction {
+			fns = append(fns, w)
+		}
+	}
+	if len(fns) == 0 {
+		return nil
+	}
+	if r.Tagging == nil {
+		for _, w := range fns {
+			tags, err := r.Lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: aws.String(w.ID)})
+			if err != nil {
+				return fmt.Errorf("list tags of %s: %w", w.ID, err)
+			}
+			w.Function.Tags = tags.Tags
+		}
+		return nil
+	}
+	byARN := map[string]map[string]string{}
+	p := resourcegroupstaggingapi.NewGetResourcesPaginator(r.Tagging, &resourcegroupstaggingapi.GetResourcesInput{
+		ResourceTypeFilters: []string{"lambda:function"},
+		ResourcesPerPage:    aws.Int32(100),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("get the tags of the functions: %w", err)
+		}
+		for _, m := range page.ResourceTagMappingList {
+			tags := map[string]string{}
+			for _, t := range m.Tags {
+				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+			}
+			byARN[unqualified(aws.ToString(m.ResourceARN))] = tags
+		}
+	}
+	for _, w := range fns {
+		w.Function.Tags = byARN[w.ID]
+	}
+	return nil
 }

@@ -21,6 +21,7 @@ import (
 	kafkatypes "github.com/aws/aws-sdk-go-v2/service/kafka/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 
 	"github.com/vpcmedic/vpcmedic/internal/workload"
 )
@@ -44,11 +45,20 @@ type EC2 interface {
 	ec2.DescribeSubnetsAPIClient
 }
 
+// Tagging is the part of the Resource Groups Tagging API a listing calls:
+// the tags of every function in one paginated read.
+type Tagging interface {
+	resourcegroupstaggingapi.GetResourcesAPIClient
+}
+
 // Reader resolves workloads.
 type Reader struct {
 	Lambda Lambda
 	Kafka  Kafka
 	EC2    EC2
+	// Tagging, when set, reads the tags of all functions of a listing at
+	// once instead of one ListTags call each.
+	Tagging Tagging
 	// RDS finds the groups of the databases functions connect to; nil
 	// leaves them unresolved.
 	RDS RDS

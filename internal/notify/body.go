@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vpcmedic/vpcmedic/internal/alertstate"
 	"github.com/vpcmedic/vpcmedic/internal/report"
 )
 
@@ -19,10 +20,12 @@ func Body(r report.Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Trigger: %s\n", report.DescribeTrigger(r.Trigger))
 	for _, w := range r.Workloads {
-		if w.Status != report.StatusBroken && w.Before != report.StatusBroken {
-			continue
+		switch {
+		case w.Problem == alertstate.Recovered && w.Before != report.StatusBroken:
+			fmt.Fprintf(&b, "\nRECOVERED: %s %s (%s)\n", w.Kind, w.Name, w.ID)
+		case w.Status == report.StatusBroken || w.Before == report.StatusBroken:
+			writeWorkload(&b, r, w)
 		}
-		writeWorkload(&b, r, w)
 	}
 	if len(r.Changes) > 0 && r.Mode != "alarm" {
 		var total float64
@@ -55,6 +58,9 @@ func writeWorkload(b *strings.Builder, r report.Report, w report.Workload) {
 	verdict := strings.ToUpper(string(w.Status))
 	if w.Before != "" && w.Before != w.Status {
 		verdict = fmt.Sprintf("%s (was %s)", verdict, strings.ToUpper(string(w.Before)))
+	}
+	if w.Problem != "" && w.Problem != alertstate.Recovered {
+		verdict += ", " + w.Problem
 	}
 	fmt.Fprintf(b, "\n%s: %s %s (%s)\n", verdict, w.Kind, w.Name, w.ID)
 	if w.VPCID != "" {

@@ -102,3 +102,57 @@ func TestBodyInRemediateMode(t *testing.T) {
 		t.Error("a remediated report still proposes fixes")
 	}
 }
+
+func TestAlertMemory(t *testing.T) {
+	withProblem := func(status report.Status, problem string) report.Report {
+		r := brokenReport()
+		r.Workloads = r.Workloads[:1]
+		r.Workloads[0].Status, r.Workloads[0].Problem = status, problem
+		return r
+	}
+	tests := []struct {
+		name    string
+		r       report.Report
+		pages   bool
+		subject string
+	}{
+		{"a new problem pages", withProblem(report.StatusBroken, "new"), true, "vpcmedic: BROKEN consumer <- MSK orders"},
+		{"an ongoing problem stays quiet", withProblem(report.StatusBroken, "ongoing"), false, ""},
+		{"a reminder pages", withProblem(report.StatusBroken, "renotify"), true, ""},
+		{"a recovery pages once", withProblem(report.StatusOK, "recovered"), true, "vpcmedic: recovered consumer <- MSK orders"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ShouldAlert("alarm", tt.r); got != tt.pages {
+				t.Errorf("ShouldAlert = %v, want %v", got, tt.pages)
+			}
+			if tt.subject != "" && Subject(tt.r) != tt.subject {
+				t.Errorf("subject = %q, want %q", Subject(tt.r), tt.subject)
+			}
+		})
+	}
+	if body := Body(withProblem(report.StatusOK, "recovered")); !strings.Contains(body, "RECOVERED: kafka-esm consumer <- MSK orders (3f1c)") {
+		t.Errorf("recovery not in the body:\n%s", body)
+	}
+	if body := Body(withProblem(report.StatusBroken, "renotify")); !strings.Contains(body, "BROKEN, renotify: kafka-esm") {
+		t.Errorf("state not in the heading:\n%s", body)
+	}
+}
+
+func TestSweepSubject(t *testing.T) {
+	r := report.Report{Trigger: trail.Trigger{Action: trail.ActionSweep}}
+	for _, p := range []string{"new", "ongoing", "ongoing", "recovered", ""} {
+		status := report.StatusBroken
+		if p == "recovered" || p == "" {
+			status = report.StatusOK
+		}
+		r.Workloads = append(r.Workloads, report.Workload{Status: status, Problem: p})
+	}
+	if got := Subject(r); got != "vpcmedic sweep: 1 new, 1 recovered, 2 still broken" {
+		t.Errorf("subject = %q", got)
+	}
+	r.Workloads = []report.Workload{{Status: report.StatusBroken}, {Status: report.StatusOK}}
+	if got := Subject(r); got != "vpcmedic sweep: 1 of 2 workloads broken" {
+		t.Errorf("subject without memory = %q", got)
+	}
+}

@@ -10,8 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/vpcmedic/vpcmedic/internal/alertstate"
 	"github.com/vpcmedic/vpcmedic/internal/config"
 	"github.com/vpcmedic/vpcmedic/internal/report"
+	"github.com/vpcmedic/vpcmedic/internal/trail"
 )
 
 // SNS is the part of the SNS API the notifier calls.
@@ -28,8 +30,21 @@ type Notifier struct {
 // ShouldAlert applies the paging rule: in alarm mode when a workload is
 // broken; in remediate mode when anything was broken or changed. A workload
 // vpcmedic could not verify (unknown) alone pages nobody.
+//
+// With an alert memory (workloads carry a problem state), a broken workload
+// pages only when its problem is new, changed or due for a reminder, and a
+// recovery pages once.
 func ShouldAlert(mode string, r report.Report) bool {
-	if r.Broken() {
+	remembered := false
+	for _, w := range r.Workloads {
+		if w.Problem != "" {
+			remembered = true
+			if alertstate.Pages(w.Problem) {
+				return true
+			}
+		}
+	}
+	if r.Broken() && !remembered {
 		return true
 	}
 	if mode != config.ModeRemediate {
@@ -55,10 +70,7 @@ const maxSubject = 99
 func Subject(r report.Report) string {
 	var broken, fixed []string
 	for _, w := range r.Workloads {
-		name := w.Name
-		if name == "" {
-			name = w.ID
-		}
+		name := nameOf(w)
 		switch {
 		case w.Status == report.StatusBroken:
 			broken = append(broken, name)
@@ -66,14 +78,48 @@ func Subject(r report.Report) string {
 			fixed = append(fixed, name)
 		}
 	}
+	if r.Trigger.Action == trail.ActionSweep {
+		return sweepSubject(r)
+	}
+	var recovered []string
+	for _, w := range r.Workloads {
+		if w.Problem == alertstate.Recovered {
+			recovered = append(recovered, nameOf(w))
+		}
+	}
 	switch {
 	case len(broken) > 0:
 		return fit("vpcmedic: BROKEN ", broken)
+	case len(recovered) > 0 && len(fixed) == 0:
+		return fit("vpcmedic: recovered ", recovered)
 	case len(fixed) > 0:
 		return fit("vpcmedic: fixed ", fixed)
 	default:
 		return fmt.Sprintf("vpcmedic: %d changes made", len(r.Changes))
 	}
+}
+
+func nameOf(w report.Workload) string {
+	if w.Name != "" {
+		return w.Name
+	}
+	return w.ID
+}
+
+// sweepSubject counts what the sweep found, by problem state.
+func sweepSubject(r report.Report) string {
+	count := map[string]int{}
+	broken := 0
+	for _, w := range r.Workloads {
+		count[w.Problem]++
+		if w.Status == report.StatusBroken {
+			broken++
+		}
+	}
+	if count[alertstate.New]+count[alertstate.Changed]+count[alertstate.Renotify]+count[alertstate.Ongoing]+count[alertstate.Recovered] == 0 {
+		return fmt.Sprintf("vpcmedic sweep: %d of %d workloads broken", broken, len(r.Workloads))
+	}
+	return fmt.Sprintf("vpcmedic sweep: %d new, %d recovered, %d still broken", count[alertstate.New]+count[alertstate.Changed], count[alertstate.Recovered], count[alertstate.Ongoing]+count[alertstate.Renotify])
 }
 
 // fit names the first workload and counts the others, shortening the name

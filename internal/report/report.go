@@ -60,9 +60,12 @@ type Workload struct {
 	// Status is the verdict of the last check (the re-check after
 	// remediation); Before is the verdict found first, when they differ
 	// in meaning (set whenever a re-check ran).
-	Status   Status    `json:"status"`
-	Before   Status    `json:"before,omitempty"`
-	VPCID    string    `json:"vpcId,omitempty"`
+	Status Status `json:"status"`
+	Before Status `json:"before,omitempty"`
+	VPCID  string `json:"vpcId,omitempty"`
+	// Problem is what the verdict means for on-call when vpcmedic keeps
+	// an alert memory: new, changed, renotify, ongoing or recovered.
+	Problem  string    `json:"problem,omitempty"`
 	Findings []Finding `json:"findings"`
 	// Passed counts the checks that held.
 	Passed int `json:"passed"`

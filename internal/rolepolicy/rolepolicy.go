@@ -36,6 +36,14 @@ type Reader struct {
 
 	mu      sync.Mutex
 	managed map[string]*managedDoc
+	roles   map[string]*rolePolicies
+}
+
+// rolePolicies is one role's read, shared by the functions that use it.
+type rolePolicies struct {
+	once     sync.Once
+	policies []needs.Policy
+	err      error
 }
 
 type managedDoc struct {
@@ -55,8 +63,24 @@ func (e *Refusal) Error() string { return e.Err.Error() }
 func (e *Refusal) Unwrap() error { return e.Err }
 
 // Policies returns the role's inline policies and the default version of
-// its attached managed policies, read concurrently.
+// its attached managed policies, read concurrently, once per role and
+// Reader.
 func (r *Reader) Policies(ctx context.Context, roleARN string) ([]needs.Policy, error) {
+	r.mu.Lock()
+	if r.roles == nil {
+		r.roles = map[string]*rolePolicies{}
+	}
+	entry, ok := r.roles[roleARN]
+	if !ok {
+		entry = &rolePolicies{}
+		r.roles[roleARN] = entry
+	}
+	r.mu.Unlock()
+	entry.once.Do(func() { entry.policies, entry.err = r.read(ctx, roleARN) })
+	return entry.policies, entry.err
+}
+
+func (r *Reader) read(ctx context.Context, roleARN string) ([]needs.Policy, error) {
 	role := roleName(roleARN)
 	if role == "" {
 		return nil, &Refusal{Err: fmt.Errorf("%q is not a role ARN", roleARN)}

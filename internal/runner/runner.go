@@ -20,15 +20,18 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kafka"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/vpcmedic/vpcmedic/internal/alertstate"
 	"github.com/vpcmedic/vpcmedic/internal/app"
 	"github.com/vpcmedic/vpcmedic/internal/config"
 	"github.com/vpcmedic/vpcmedic/internal/inventory"
@@ -87,15 +90,19 @@ func Build(ctx context.Context, function string, log *slog.Logger, instrument fu
 		d.SQS = sqs.NewFromConfig(awsCfg)
 	}
 	d.App = &app.App{
-		Function:  function,
-		Region:    awsCfg.Region,
-		Config:    cfg,
-		Inventory: &inventory.Reader{Lambda: lambdaClient, Kafka: kafka.NewFromConfig(awsCfg), EC2: ec2Client, RDS: rds.NewFromConfig(awsCfg)},
+		Function: function,
+		Region:   awsCfg.Region,
+		Config:   cfg,
+		Inventory: &inventory.Reader{
+			Lambda: lambdaClient, Kafka: kafka.NewFromConfig(awsCfg), EC2: ec2Client, RDS: rds.NewFromConfig(awsCfg),
+			Tagging: resourcegroupstaggingapi.NewFromConfig(awsCfg),
+		},
 		Lister:    lambdaClient,
 		Topology:  &topology.Reader{EC2: ec2Client},
 		Simulator: &simulate.Simulator{IAM: iamClient},
 		Roles:     &rolepolicy.Reader{IAM: iamClient},
 		Applier:   applier(cfg, ec2Client),
+		State:     stateTable(cfg, awsCfg),
 		Notifier:  &notify.Notifier{SNS: sns.NewFromConfig(awsCfg), TopicARN: cfg.AlertTopicARN},
 		CallerARN: func(ctx context.Context) (string, error) {
 			out, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
@@ -116,6 +123,14 @@ func applier(cfg config.Config, client *ec2.Client) app.Applier {
 		return nil
 	}
 	return remediate.New(client)
+}
+
+// stateTable is the alert memory, when a table is configured.
+func stateTable(cfg config.Config, awsCfg aws.Config) *alertstate.Table {
+	if cfg.StateTable == "" {
+		return nil
+	}
+	return &alertstate.Table{DynamoDB: dynamodb.NewFromConfig(awsCfg), Name: cfg.StateTable}
 }
 
 func lambdaLogger() *slog.Logger {

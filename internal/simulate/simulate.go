@@ -22,10 +22,18 @@ type IAM interface {
 	iam.SimulatePrincipalPolicyAPIClient
 }
 
-// Simulator runs the simulations.
+// Simulator runs the simulations. Decisions are remembered for the life
+// of the Simulator: make one per run (Scoped), so that workloads sharing a
+// role and a resource cost one simulation, and a later run asks anew.
 type Simulator struct {
 	IAM IAM
+
+	mu    sync.Mutex
+	known map[[3]string]string // role, action, resource -> decision
 }
+
+// Scoped returns a Simulator with an empty memory.
+func (s *Simulator) Scoped() *Simulator { return &Simulator{IAM: s.IAM} }
 
 // Permissions simulates every need for a role: one call per distinct
 // resource (each answer then names one resource), concurrently. A refusal
@@ -33,19 +41,25 @@ type Simulator struct {
 // exists) is not an error: it is reported in Permissions.Err so that the
 // check says the role could not be verified. Other AWS errors are returned.
 func (s *Simulator) Permissions(ctx context.Context, roleARN string, needs []check.PermissionNeed) (*check.Permissions, error) {
+	p := &check.Permissions{RoleARN: roleARN, Decisions: map[[2]string]string{}}
 	actions := map[string][]string{}
 	var resources []string
+	s.mu.Lock()
 	for _, n := range needs {
-		if _, ok := actions[n.Resource]; !ok {
-			resources = append(resources, n.Resource)
-		}
 		for _, a := range n.AnyOf {
+			if d, ok := s.known[[3]string{roleARN, a, n.Resource}]; ok {
+				p.Decisions[[2]string{a, n.Resource}] = d
+				continue
+			}
+			if _, ok := actions[n.Resource]; !ok {
+				resources = append(resources, n.Resource)
+			}
 			if !slices.Contains(actions[n.Resource], a) {
 				actions[n.Resource] = append(actions[n.Resource], a)
 			}
 		}
 	}
-	p := &check.Permissions{RoleARN: roleARN, Decisions: map[[2]string]string{}}
+	s.mu.Unlock()
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -69,9 +83,16 @@ func (s *Simulator) Permissions(ctx context.Context, roleARN string, needs []che
 					return
 				}
 				mu.Lock()
-				for _, r := range page.EvaluationResults {
-					p.Decisions[[2]string{aws.ToString(r.EvalActionName), resource}] = string(r.EvalDecision)
+				s.mu.Lock()
+				if s.known == nil {
+					s.known = map[[3]string]string{}
 				}
+				for _, r := range page.EvaluationResults {
+					action, decision := aws.ToString(r.EvalActionName), string(r.EvalDecision)
+					p.Decisions[[2]string{action, resource}] = decision
+					s.known[[3]string{roleARN, action, resource}] = decision
+				}
+				s.mu.Unlock()
 				mu.Unlock()
 			}
 		}()

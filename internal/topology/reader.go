@@ -8,8 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,16 +44,39 @@ type Reader struct {
 // ErrVPCNotFound is returned when the VPC does not exist (any more).
 var ErrVPCNotFound = errors.New("vpc not found")
 
-func vpcFilter(id string) []types.Filter {
-	return []types.Filter{{Name: aws.String("vpc-id"), Values: []string{id}}}
-}
+// maxFilterValues is how many values EC2 takes in one filter.
+const maxFilterValues = 200
+
+// attributeReads bounds the concurrent DescribeVpcAttribute calls, the
+// only read that EC2 does not batch across VPCs.
+const attributeReads = 8
 
 // Read takes a snapshot of one VPC.
 func (r *Reader) Read(ctx context.Context, vpcID string) (*network.Snapshot, error) {
-	snap := &network.Snapshot{VPC: network.VPC{ID: vpcID}}
+	snaps, err := r.ReadAll(ctx, []string{vpcID})
+	if err != nil {
+		return nil, err
+	}
+	return snaps[vpcID], nil
+}
+
+// ReadAll takes snapshots of several VPCs at once: one paginated Describe
+// per resource type for all of them (filtered by VPC, 200 IDs a call), run
+// concurrently, so the number of calls grows with result pages, not with
+// the number of VPCs. The DNS attributes are the exception: EC2 answers
+// them one VPC and one attribute at a time.
+func (r *Reader) ReadAll(ctx context.Context, vpcIDs []string) (map[string]*network.Snapshot, error) {
+	vpcIDs = slices.Compact(slices.Sorted(slices.Values(vpcIDs)))
+	snaps := make(map[string]*network.Snapshot, len(vpcIDs))
+	for _, id := range vpcIDs {
+		snaps[id] = &network.Snapshot{VPC: network.VPC{ID: id}}
+	}
+	if len(vpcIDs) == 0 {
+		return snaps, nil
+	}
 	var (
 		wg   sync.WaitGroup
-		mu   sync.Mutex
+		mu   sync.Mutex // guards snaps' slices and errs
 		errs []error
 	)
 	run := func(what string, read func() error) {
@@ -60,39 +85,186 @@ func (r *Reader) Read(ctx context.Context, vpcID string) (*network.Snapshot, err
 			defer wg.Done()
 			if err := read(); err != nil {
 				mu.Lock()
-				errs = append(errs, fmt.Errorf("%s of %s: %w", what, vpcID, err))
+				errs = append(errs, fmt.Errorf("%s of %s: %w", what, strings.Join(vpcIDs, ", "), err))
 				mu.Unlock()
 			}
 		}()
 	}
-	// Each reader fills its own part of the snapshot, so no locking is
-	// needed beyond the error list.
-	run("describe vpc", func() error { return r.readVPC(ctx, &snap.VPC) })
-	run("describe dns support", func() error {
-		return r.readAttribute(ctx, vpcID, types.VpcAttributeNameEnableDnsSupport, &snap.VPC.DNSSupport)
-	})
-	run("describe dns hostnames", func() error {
-		return r.readAttribute(ctx, vpcID, types.VpcAttributeNameEnableDnsHostnames, &snap.VPC.DNSHostnames)
-	})
-	run("describe subnets", func() (err error) { snap.Subnets, err = r.subnets(ctx, vpcFilter(vpcID)); return })
-	run("describe route tables", func() (err error) { snap.RouteTables, err = r.routeTables(ctx, vpcID); return })
-	run("describe nat gateways", func() (err error) { snap.NATGateways, err = r.natGateways(ctx, vpcID); return })
-	run("describe internet gateways", func() (err error) { snap.InternetGateways, err = r.internetGateways(ctx, vpcID); return })
-	run("describe vpc endpoints", func() (err error) { snap.Endpoints, err = r.endpoints(ctx, vpcID); return })
-	run("describe security groups", func() (err error) {
-		if snap.SecurityGroups, err = r.securityGroups(ctx, vpcID); err != nil {
-			return err
+	// add files a resource under its VPC; resources of other VPCs (a
+	// peer's group in a reference, say) are ignored.
+	add := func(vpcID string, put func(*network.Snapshot)) {
+		mu.Lock()
+		defer mu.Unlock()
+		if s, ok := snaps[vpcID]; ok {
+			put(s)
 		}
-		snap.PrefixLists, err = r.prefixLists(ctx, snap.SecurityGroups)
-		return err
-	})
-	run("describe network acls", func() (err error) { snap.NetworkACLs, err = r.networkACLs(ctx, vpcID); return })
+	}
+	run("describe vpcs", func() error { return r.readVPCs(ctx, vpcIDs, snaps, &mu) })
+	run("describe dns attributes", func() error { return r.readAttributes(ctx, vpcIDs, snaps) })
+	for chunk := range slices.Chunk(vpcIDs, maxFilterValues) {
+		byVPC := []types.Filter{{Name: aws.String("vpc-id"), Values: chunk}}
+		run("describe subnets", func() error {
+			return r.subnets(ctx, byVPC, func(vpc string, sn network.Subnet) {
+				add(vpc, func(s *network.Snapshot) { s.Subnets = append(s.Subnets, sn) })
+			})
+		})
+		run("describe route tables", func() error {
+			return r.routeTables(ctx, byVPC, func(vpc string, rt network.RouteTable) {
+				add(vpc, func(s *network.Snapshot) { s.RouteTables = append(s.RouteTables, rt) })
+			})
+		})
+		run("describe nat gateways", func() error {
+			return r.natGateways(ctx, byVPC, func(vpc string, n network.NATGateway) {
+				add(vpc, func(s *network.Snapshot) { s.NATGateways = append(s.NATGateways, n) })
+			})
+		})
+		run("describe internet gateways", func() error {
+			attached := []types.Filter{{Name: aws.String("attachment.vpc-id"), Values: chunk}}
+			return r.internetGateways(ctx, attached, func(vpc string, g network.InternetGateway) {
+				add(vpc, func(s *network.Snapshot) { s.InternetGateways = append(s.InternetGateways, g) })
+			})
+		})
+		run("describe vpc endpoints", func() error {
+			return r.endpoints(ctx, byVPC, func(vpc string, e network.Endpoint) {
+				add(vpc, func(s *network.Snapshot) { s.Endpoints = append(s.Endpoints, e) })
+			})
+		})
+		run("describe security groups", func() error {
+			return r.securityGroups(ctx, byVPC, func(vpc string, g network.SecurityGroup) {
+				add(vpc, func(s *network.Snapshot) { s.SecurityGroups = append(s.SecurityGroups, g) })
+			})
+		})
+		run("describe network acls", func() error {
+			return r.networkACLs(ctx, byVPC, func(vpc string, a network.NetworkACL) {
+				add(vpc, func(s *network.Snapshot) { s.NetworkACLs = append(s.NetworkACLs, a) })
+			})
+		})
+	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	markDeadNATRoutes(snap)
-	return snap, nil
+	// The prefix lists the groups reference: one more round, for all VPCs.
+	var groups []network.SecurityGroup
+	for _, s := range snaps {
+		groups = append(groups, s.SecurityGroups...)
+	}
+	lists, err := r.prefixLists(ctx, groups)
+	if err != nil {
+		return nil, fmt.Errorf("read prefix lists: %w", err)
+	}
+	for _, s := range snaps {
+		s.PrefixLists = lists
+		markDeadNATRoutes(s)
+	}
+	return snaps, nil
+}
+
+// readVPCs reads the VPCs and then their DHCP options (which only the VPCs
+// name), one call each for all of them.
+func (r *Reader) readVPCs(ctx context.Context, vpcIDs []string, snaps map[string]*network.Snapshot, mu *sync.Mutex) error {
+	dhcpOf := map[string][]string{} // DHCP options ID -> VPCs
+	found := map[string]bool{}
+	for chunk := range slices.Chunk(vpcIDs, maxFilterValues) {
+		p := ec2.NewDescribeVpcsPaginator(r.EC2, &ec2.DescribeVpcsInput{Filters: []types.Filter{{Name: aws.String("vpc-id"), Values: chunk}}})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return err
+			}
+			for _, v := range page.Vpcs {
+				id := aws.ToString(v.VpcId)
+				s, ok := snaps[id]
+				if !ok {
+					continue
+				}
+				found[id] = true
+				mu.Lock()
+				s.VPC.Tags = tags(v.Tags)
+				for _, assoc := range v.CidrBlockAssociationSet {
+					if c, err := netip.ParsePrefix(aws.ToString(assoc.CidrBlock)); err == nil {
+						s.VPC.CIDRs = append(s.VPC.CIDRs, c)
+					}
+				}
+				if len(s.VPC.CIDRs) == 0 {
+					if c, err := netip.ParsePrefix(aws.ToString(v.CidrBlock)); err == nil {
+						s.VPC.CIDRs = append(s.VPC.CIDRs, c)
+					}
+				}
+				dhcp := aws.ToString(v.DhcpOptionsId)
+				if dhcp == "" || dhcp == "default" {
+					s.VPC.DNSServers = []string{"AmazonProvidedDNS"}
+				} else {
+					dhcpOf[dhcp] = append(dhcpOf[dhcp], id)
+				}
+				mu.Unlock()
+			}
+		}
+	}
+	for _, id := range vpcIDs {
+		if !found[id] {
+			return fmt.Errorf("%w: %s", ErrVPCNotFound, id)
+		}
+	}
+	if len(dhcpOf) == 0 {
+		return nil
+	}
+	ids := slices.Sorted(maps.Keys(dhcpOf))
+	p := ec2.NewDescribeDhcpOptionsPaginator(r.EC2, &ec2.DescribeDhcpOptionsInput{DhcpOptionsIds: ids})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("dhcp options %s: %w", strings.Join(ids, ", "), err)
+		}
+		for _, o := range page.DhcpOptions {
+			var servers []string
+			for _, c := range o.DhcpConfigurations {
+				if aws.ToString(c.Key) != "domain-name-servers" {
+					continue
+				}
+				for _, v := range c.Values {
+					servers = append(servers, aws.ToString(v.Value))
+				}
+			}
+			mu.Lock()
+			for _, vpc := range dhcpOf[aws.ToString(o.DhcpOptionsId)] {
+				snaps[vpc].VPC.DNSServers = servers
+			}
+			mu.Unlock()
+		}
+	}
+	return nil
+}
+
+// readAttributes reads the two DNS attributes of every VPC, a few VPCs at
+// a time. Each goroutine writes only its own VPC's fields.
+func (r *Reader) readAttributes(ctx context.Context, vpcIDs []string, snaps map[string]*network.Snapshot) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	slots := make(chan struct{}, attributeReads)
+	for _, id := range vpcIDs {
+		s := snaps[id]
+		for _, attr := range []struct {
+			name types.VpcAttributeName
+			into *bool
+		}{{types.VpcAttributeNameEnableDnsSupport, &s.VPC.DNSSupport}, {types.VpcAttributeNameEnableDnsHostnames, &s.VPC.DNSHostnames}} {
+			wg.Add(1)
+			slots <- struct{}{}
+			go func() {
+				defer func() { <-slots; wg.Done() }()
+				if err := r.readAttribute(ctx, id, attr.name, attr.into); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("%s of %s: %w", attr.name, id, err))
+					mu.Unlock()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // markDeadNATRoutes treats a route to a NAT gateway that is deleted, failed
@@ -116,49 +288,6 @@ func markDeadNATRoutes(s *network.Snapshot) {
 	}
 }
 
-// readVPC reads the VPC and then its DHCP options (which only the VPC names).
-func (r *Reader) readVPC(ctx context.Context, into *network.VPC) error {
-	out, err := r.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: vpcFilter(into.ID)})
-	if err != nil {
-		return err
-	}
-	if len(out.Vpcs) == 0 {
-		return fmt.Errorf("%w: %s", ErrVPCNotFound, into.ID)
-	}
-	v := out.Vpcs[0]
-	into.Tags = tags(v.Tags)
-	for _, assoc := range v.CidrBlockAssociationSet {
-		if p, err := netip.ParsePrefix(aws.ToString(assoc.CidrBlock)); err == nil {
-			into.CIDRs = append(into.CIDRs, p)
-		}
-	}
-	if len(into.CIDRs) == 0 {
-		if p, err := netip.ParsePrefix(aws.ToString(v.CidrBlock)); err == nil {
-			into.CIDRs = append(into.CIDRs, p)
-		}
-	}
-	dhcp := aws.ToString(v.DhcpOptionsId)
-	if dhcp == "" || dhcp == "default" {
-		into.DNSServers = []string{"AmazonProvidedDNS"}
-		return nil
-	}
-	opts, err := r.EC2.DescribeDhcpOptions(ctx, &ec2.DescribeDhcpOptionsInput{DhcpOptionsIds: []string{dhcp}})
-	if err != nil {
-		return fmt.Errorf("dhcp options %s: %w", dhcp, err)
-	}
-	for _, o := range opts.DhcpOptions {
-		for _, c := range o.DhcpConfigurations {
-			if aws.ToString(c.Key) != "domain-name-servers" {
-				continue
-			}
-			for _, v := range c.Values {
-				into.DNSServers = append(into.DNSServers, aws.ToString(v.Value))
-			}
-		}
-	}
-	return nil
-}
-
 func (r *Reader) readAttribute(ctx context.Context, vpcID string, name types.VpcAttributeName, into *bool) error {
 	out, err := r.EC2.DescribeVpcAttribute(ctx, &ec2.DescribeVpcAttributeInput{VpcId: aws.String(vpcID), Attribute: name})
 	if err != nil {
@@ -173,13 +302,12 @@ func (r *Reader) readAttribute(ctx context.Context, vpcID string, name types.Vpc
 	return nil
 }
 
-func (r *Reader) subnets(ctx context.Context, filters []types.Filter) ([]network.Subnet, error) {
-	var out []network.Subnet
+func (r *Reader) subnets(ctx context.Context, filters []types.Filter, add func(vpc string, sn network.Subnet)) error {
 	p := ec2.NewDescribeSubnetsPaginator(r.EC2, &ec2.DescribeSubnetsInput{Filters: filters})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, s := range page.Subnets {
 			sn := network.Subnet{
@@ -194,25 +322,24 @@ func (r *Reader) subnets(ctx context.Context, filters []types.Filter) ([]network
 					sn.IPv6CIDRs = append(sn.IPv6CIDRs, p)
 				}
 			}
-			out = append(out, sn)
+			add(aws.ToString(s.VpcId), sn)
 		}
 	}
-	return out, nil
+	return nil
 }
 
-func (r *Reader) routeTables(ctx context.Context, vpcID string) ([]network.RouteTable, error) {
-	var out []network.RouteTable
-	p := ec2.NewDescribeRouteTablesPaginator(r.EC2, &ec2.DescribeRouteTablesInput{Filters: vpcFilter(vpcID)})
+func (r *Reader) routeTables(ctx context.Context, filters []types.Filter, add func(vpc string, rt network.RouteTable)) error {
+	p := ec2.NewDescribeRouteTablesPaginator(r.EC2, &ec2.DescribeRouteTablesInput{Filters: filters})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, t := range page.RouteTables {
-			out = append(out, routeTable(t))
+			add(aws.ToString(t.VpcId), routeTable(t))
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func routeTable(t types.RouteTable) network.RouteTable {
@@ -266,20 +393,19 @@ func routeTarget(r types.Route) (kind, id string) {
 	return network.TargetOther, ""
 }
 
-func (r *Reader) natGateways(ctx context.Context, vpcID string) ([]network.NATGateway, error) {
-	var out []network.NATGateway
-	p := ec2.NewDescribeNatGatewaysPaginator(r.EC2, &ec2.DescribeNatGatewaysInput{Filter: vpcFilter(vpcID)})
+func (r *Reader) natGateways(ctx context.Context, filters []types.Filter, add func(vpc string, n network.NATGateway)) error {
+	p := ec2.NewDescribeNatGatewaysPaginator(r.EC2, &ec2.DescribeNatGatewaysInput{Filter: filters})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, n := range page.NatGateways {
 			conn := string(n.ConnectivityType)
 			if conn == "" {
 				conn = string(types.ConnectivityTypePublic)
 			}
-			out = append(out, network.NATGateway{
+			add(aws.ToString(n.VpcId), network.NATGateway{
 				ID:           aws.ToString(n.NatGatewayId),
 				SubnetID:     aws.ToString(n.SubnetId),
 				State:        string(n.State),
@@ -287,38 +413,32 @@ func (r *Reader) natGateways(ctx context.Context, vpcID string) ([]network.NATGa
 			})
 		}
 	}
-	return out, nil
+	return nil
 }
 
-func (r *Reader) internetGateways(ctx context.Context, vpcID string) ([]network.InternetGateway, error) {
-	var out []network.InternetGateway
-	filters := []types.Filter{{Name: aws.String("attachment.vpc-id"), Values: []string{vpcID}}}
+func (r *Reader) internetGateways(ctx context.Context, filters []types.Filter, add func(vpc string, g network.InternetGateway)) error {
 	p := ec2.NewDescribeInternetGatewaysPaginator(r.EC2, &ec2.DescribeInternetGatewaysInput{Filters: filters})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, g := range page.InternetGateways {
-			igw := network.InternetGateway{ID: aws.ToString(g.InternetGatewayId)}
 			for _, a := range g.Attachments {
-				if aws.ToString(a.VpcId) == vpcID && (a.State == types.AttachmentStatusAttached || a.State == "available") {
-					igw.Attached = true
-				}
+				attached := a.State == types.AttachmentStatusAttached || a.State == "available"
+				add(aws.ToString(a.VpcId), network.InternetGateway{ID: aws.ToString(g.InternetGatewayId), Attached: attached})
 			}
-			out = append(out, igw)
 		}
 	}
-	return out, nil
+	return nil
 }
 
-func (r *Reader) endpoints(ctx context.Context, vpcID string) ([]network.Endpoint, error) {
-	var out []network.Endpoint
-	p := ec2.NewDescribeVpcEndpointsPaginator(r.EC2, &ec2.DescribeVpcEndpointsInput{Filters: vpcFilter(vpcID)})
+func (r *Reader) endpoints(ctx context.Context, filters []types.Filter, add func(vpc string, e network.Endpoint)) error {
+	p := ec2.NewDescribeVpcEndpointsPaginator(r.EC2, &ec2.DescribeVpcEndpointsInput{Filters: filters})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, e := range page.VpcEndpoints {
 			ep := network.Endpoint{
@@ -335,22 +455,21 @@ func (r *Reader) endpoints(ctx context.Context, vpcID string) ([]network.Endpoin
 			for _, g := range e.Groups {
 				ep.SecurityGroupIDs = append(ep.SecurityGroupIDs, aws.ToString(g.GroupId))
 			}
-			out = append(out, ep)
+			add(aws.ToString(e.VpcId), ep)
 		}
 	}
-	return out, nil
+	return nil
 }
 
-func (r *Reader) securityGroups(ctx context.Context, vpcID string) ([]network.SecurityGroup, error) {
-	var out []network.SecurityGroup
-	p := ec2.NewDescribeSecurityGroupsPaginator(r.EC2, &ec2.DescribeSecurityGroupsInput{Filters: vpcFilter(vpcID)})
+func (r *Reader) securityGroups(ctx context.Context, filters []types.Filter, add func(vpc string, g network.SecurityGroup)) error {
+	p := ec2.NewDescribeSecurityGroupsPaginator(r.EC2, &ec2.DescribeSecurityGroupsInput{Filters: filters})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, g := range page.SecurityGroups {
-			out = append(out, network.SecurityGroup{
+			add(aws.ToString(g.VpcId), network.SecurityGroup{
 				ID:      aws.ToString(g.GroupId),
 				Name:    aws.ToString(g.GroupName),
 				Ingress: rules(g.IpPermissions),
@@ -359,7 +478,7 @@ func (r *Reader) securityGroups(ctx context.Context, vpcID string) ([]network.Se
 			})
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // prefixLists reads the entries of the prefix lists the groups' rules
@@ -444,13 +563,12 @@ func rules(perms []types.IpPermission) []network.Rule {
 	return out
 }
 
-func (r *Reader) networkACLs(ctx context.Context, vpcID string) ([]network.NetworkACL, error) {
-	var out []network.NetworkACL
-	p := ec2.NewDescribeNetworkAclsPaginator(r.EC2, &ec2.DescribeNetworkAclsInput{Filters: vpcFilter(vpcID)})
+func (r *Reader) networkACLs(ctx context.Context, filters []types.Filter, add func(vpc string, a network.NetworkACL)) error {
+	p := ec2.NewDescribeNetworkAclsPaginator(r.EC2, &ec2.DescribeNetworkAclsInput{Filters: filters})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, a := range page.NetworkAcls {
 			acl := network.NetworkACL{ID: aws.ToString(a.NetworkAclId), Default: aws.ToBool(a.IsDefault)}
@@ -476,10 +594,10 @@ func (r *Reader) networkACLs(ctx context.Context, vpcID string) ([]network.Netwo
 				}
 				acl.Entries = append(acl.Entries, entry)
 			}
-			out = append(out, acl)
+			add(aws.ToString(a.VpcId), acl)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func tags(in []types.Tag) map[string]string {
