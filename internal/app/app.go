@@ -67,7 +67,10 @@ type App struct {
 	// State remembers handled events and open problems; nil: no memory.
 	State *alertstate.Table
 	// Now is the clock (time.Now unless a test sets it).
-	Now      func() time.Time
+	Now func() time.Time
+	// Sleep waits between reads of a network that does not show a change
+	// yet (a real sleep unless a test sets it).
+	Sleep    func(context.Context, time.Duration) error
 	Notifier *notify.Notifier
 	// CallerARN returns the ARN vpcmedic runs as (sts:GetCallerIdentity),
 	// to recognise its own changes.
@@ -244,6 +247,9 @@ func (a *App) resolve(ctx context.Context, t trail.Trigger) ([]*workload.Workloa
 func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, workloads []*workload.Workload) (remediationErr, err error) {
 	snapshots, err := a.readNetworks(ctx, workloads)
 	if err != nil {
+		return nil, err
+	}
+	if err := a.settle(ctx, log, rep.Trigger, &snapshots); err != nil {
 		return nil, err
 	}
 	results := make([]*result, 0, len(workloads))

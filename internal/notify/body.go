@@ -8,6 +8,7 @@ import (
 
 	"github.com/vpcmedic/vpcmedic/internal/alertstate"
 	"github.com/vpcmedic/vpcmedic/internal/report"
+	"github.com/vpcmedic/vpcmedic/internal/trail"
 )
 
 // maxMessage keeps the alert under SNS's 256 KiB message limit.
@@ -18,7 +19,13 @@ const maxMessage = 250 << 10
 // commands, then the JSON report in its own section for tools.
 func Body(r report.Report) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Trigger: %s\n", report.DescribeTrigger(r.Trigger))
+	// A network change is named as the cause: who made which call on
+	// which resource.
+	label := "Trigger"
+	if r.Trigger.Source == trail.SourceEC2 {
+		label = "Cause"
+	}
+	fmt.Fprintf(&b, "%s: %s\n", label, report.DescribeTrigger(r.Trigger))
 	for _, w := range r.Workloads {
 		switch {
 		case w.Problem == alertstate.Recovered && w.Before != report.StatusBroken:

@@ -11,7 +11,7 @@ import (
 
 func brokenReport() report.Report {
 	return report.Report{
-		Trigger: trail.Trigger{EventID: "evt-1", Action: "DeleteNatGateway", Account: "123456789012", Region: "us-east-1",
+		Trigger: trail.Trigger{EventID: "evt-1", Source: trail.SourceEC2, Action: "DeleteNatGateway", Account: "123456789012", Region: "us-east-1",
 			Actor: &trail.Actor{ARN: "arn:aws:sts::123456789012:assumed-role/Admin/alice"}, Resources: []trail.Resource{{Kind: "nat-gateway", ID: "nat-1"}}},
 		Mode: "alarm",
 		Workloads: []report.Workload{{
@@ -36,7 +36,7 @@ func brokenReport() report.Report {
 func TestBody(t *testing.T) {
 	body := Body(brokenReport())
 	for _, want := range []string{
-		"Trigger: DeleteNatGateway nat-1 by arn:aws:sts::123456789012:assumed-role/Admin/alice",
+		"Cause: DeleteNatGateway nat-1 by arn:aws:sts::123456789012:assumed-role/Admin/alice",
 		"BROKEN: kafka-esm consumer <- MSK orders (3f1c)",
 		"- sts (service-path) in us-east-1a, us-east-1b",
 		"- cannot reach sts in us-east-1b",
