@@ -324,3 +324,34 @@ func TestBenchmarkFixturesAreHealthy(t *testing.T) {
 			len(s.Subnets), len(s.RouteTables), len(s.SecurityGroups), len(s.Endpoints), len(s.NetworkACLs))
 	}
 }
+
+// BenchmarkSweepTenThousandSubnets analyses an account the way the sweep
+// does: 100 VPCs of 100 subnets each (10,000 subnets in all), each with
+// three mappings, every check run on every mapping of every VPC.
+func BenchmarkSweepTenThousandSubnets(b *testing.B) {
+	type vpcWork struct {
+		s  *network.Snapshot
+		ws []*workload.Workload
+	}
+	var account []vpcWork
+	for range 100 {
+		s, w := largeVPC(100)
+		ws := []*workload.Workload{w}
+		for i := range 2 {
+			other := *w
+			other.ID = fmt.Sprintf("%s-%d", w.ID, i)
+			ws = append(ws, &other)
+		}
+		account = append(account, vpcWork{s, ws})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, v := range account {
+			for _, w := range v.ws {
+				if findings, _ := Run(benchTarget(w, v.s)); len(findings) != 0 {
+					b.Fatalf("findings %+v", findings)
+				}
+			}
+		}
+	}
+}
