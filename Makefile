@@ -45,7 +45,9 @@ lint: ## gofmt, go vet and cfn-lint.
 	cfn-lint template.yaml
 
 test: check-tools lint ## All tests, including the emulator and template tests, then a short fuzz run.
-	go test -timeout 30m ./...
+	# One package at a time: each integration package runs its own emulator, and
+	# several at once on a small machine make the emulator drop connections.
+	go test -p 1 -timeout 45m ./...
 	go test -run='^$$' -fuzz=FuzzParse -fuzztime=20s ./internal/trail
 
 test-short: ## Quick loop: skips the tests that need moto or cfn-lint.

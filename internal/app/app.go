@@ -252,6 +252,12 @@ func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, w
 	if err := a.settle(ctx, log, rep.Trigger, &snapshots); err != nil {
 		return nil, err
 	}
+	workloads, skip := narrow(rep.Trigger, workloads, snapshots.byVPC)
+	if skip != "" {
+		rep.Trigger.Skip = skip
+		log.Info("skipped", "reason", skip)
+		return nil, nil
+	}
 	results := make([]*result, 0, len(workloads))
 	// Roles, managed policies and simulations shared by many workloads are
 	// read once per run.

@@ -16,6 +16,7 @@
 //   - the real VpcId in a function's VpcConfig;
 //   - EventBridge TestEventPattern evaluated by moto's rule matcher;
 //   - a basic IAM SimulatePrincipalPolicy (see launcher.py for its rules);
+//   - DescribeVpcEndpoints' vpc-endpoint-id filter;
 //   - a test-only endpoint behind SetESMState that makes an ESM report a
 //     problem such as "PROBLEM: Connection error".
 //

@@ -820,3 +820,28 @@ func TestSeededBuildsTheFixtureOncePerReset(t *testing.T) {
 		t.Errorf("seed ran %d times after a reset, want 2", runs)
 	}
 }
+
+func TestVPCEndpointsFilterByID(t *testing.T) {
+	f := newFixture(t)
+	vpc, subnet := f.subnet("10.7.0.0/16")
+	var ids []string
+	for _, svc := range []string{"sts", "lambda"} {
+		out, err := f.ec2.CreateVpcEndpoint(f.ctx, &ec2.CreateVpcEndpointInput{
+			VpcId: aws.String(vpc), ServiceName: aws.String("com.amazonaws.us-east-1." + svc),
+			VpcEndpointType: ec2types.VpcEndpointTypeInterface, SubnetIds: []string{subnet},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, aws.ToString(out.VpcEndpoint.VpcEndpointId))
+	}
+	out, err := f.ec2.DescribeVpcEndpoints(f.ctx, &ec2.DescribeVpcEndpointsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("vpc-endpoint-id"), Values: ids[:1]}},
+	})
+	if err != nil {
+		t.Fatalf("filter by vpc-endpoint-id: %v", err)
+	}
+	if len(out.VpcEndpoints) != 1 || aws.ToString(out.VpcEndpoints[0].VpcEndpointId) != ids[0] || aws.ToString(out.VpcEndpoints[0].VpcId) != vpc {
+		t.Errorf("endpoints = %+v", out.VpcEndpoints)
+	}
+}

@@ -532,6 +532,23 @@ def vpcmedic_routes(app):
     return wsgi
 
 
+# Gap: moto 5.2.1 does not implement DescribeVpcEndpoints' vpc-endpoint-id
+# filter (HTTP 500), which AWS supports and vpcmedic uses to find the VPC of
+# a deleted or modified endpoint.
+from moto.ec2.models.vpcs import VPCEndPoint  # noqa: E402
+
+_endpoint_filter_value = VPCEndPoint.get_filter_value
+
+
+def endpoint_filter_value(self, filter_name, method_name=None):
+    if filter_name == "vpc-endpoint-id":
+        return self.id
+    return _endpoint_filter_value(self, filter_name, method_name)
+
+
+VPCEndPoint.get_filter_value = endpoint_filter_value
+
+
 class QuietHandler(WSGIRequestHandler):
     # HTTP/1.1 keeps connections open between requests. With werkzeug's
     # default (HTTP/1.0, one connection per request) a loaded machine now and
