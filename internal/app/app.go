@@ -377,7 +377,7 @@ func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.
 	r.report.Findings, r.report.Passed = check.Run(t)
 	r.report.Status = report.StatusOf(r.report.Findings)
 	if r.report.Status == report.StatusBroken {
-		r.plan = plan.For(t)
+		r.plan = plan.For(t, plan.Options{AllowNATCreation: a.Config.AllowNATCreation})
 		r.report.Recommendations, r.report.Unfixable = r.plan.Recommendations, r.plan.Unfixable
 	}
 	return r, nil

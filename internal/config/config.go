@@ -34,6 +34,10 @@ type Config struct {
 	AllowedVPCs []string
 	// MaxChanges caps the changes one run makes.
 	MaxChanges int
+	// AllowNATCreation lets vpcmedic propose (and in remediate mode
+	// create) NAT gateways and their Elastic IPs where they cost less than
+	// the interface endpoints they replace. Off by default.
+	AllowNATCreation bool
 
 	// StateTable is the DynamoDB table of the alert memory; empty: none.
 	StateTable string
@@ -50,7 +54,7 @@ const DefaultMaxChanges = 10
 
 // FromEnv reads MODE, ALERT_TOPIC_ARN, DEAD_LETTER_QUEUE_URL,
 // ALERT_STATE_TABLE and RENOTIFY_AFTER, and for remediation DRY_RUN,
-// ALLOWED_VPCS and MAX_CHANGES.
+// ALLOWED_VPCS, MAX_CHANGES and ALLOW_NAT_CREATION.
 func FromEnv() (Config, error) {
 	return parse(os.Getenv)
 }
@@ -71,12 +75,17 @@ func parse(getenv func(string) string) (Config, error) {
 	if c.AlertTopicARN != "" && !strings.HasPrefix(c.AlertTopicARN, "arn:") {
 		return c, fmt.Errorf("ALERT_TOPIC_ARN=%q is not an SNS topic ARN", c.AlertTopicARN)
 	}
-	if v := strings.TrimSpace(getenv("DRY_RUN")); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return c, fmt.Errorf("DRY_RUN=%q: want true or false", v)
+	for _, flag := range []struct {
+		name string
+		into *bool
+	}{{"DRY_RUN", &c.DryRun}, {"ALLOW_NAT_CREATION", &c.AllowNATCreation}} {
+		if v := strings.TrimSpace(getenv(flag.name)); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return c, fmt.Errorf("%s=%q: want true or false", flag.name, v)
+			}
+			*flag.into = b
 		}
-		c.DryRun = b
 	}
 	for _, id := range strings.Split(getenv("ALLOWED_VPCS"), ",") {
 		if id = strings.TrimSpace(id); id != "" {

@@ -109,7 +109,7 @@ func (s *Server) UseEnv(t testing.TB) {
 	none := filepath.Join(t.TempDir(), "none")
 	t.Setenv("AWS_CONFIG_FILE", none)
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
-	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN", "MODE", "ALERT_TOPIC_ARN", "DEAD_LETTER_QUEUE_URL", "DRY_RUN", "ALLOWED_VPCS", "MAX_CHANGES"} {
+	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN", "MODE", "ALERT_TOPIC_ARN", "DEAD_LETTER_QUEUE_URL", "DRY_RUN", "ALLOWED_VPCS", "MAX_CHANGES", "ALLOW_NAT_CREATION"} {
 		t.Setenv(k, "")
 	}
 }

@@ -14,6 +14,7 @@ import (
 func clone(s *network.Snapshot) *network.Snapshot {
 	c := *s
 	c.Endpoints = slices.Clone(s.Endpoints)
+	c.NATGateways = slices.Clone(s.NATGateways)
 	c.RouteTables = slices.Clone(s.RouteTables)
 	for i := range c.RouteTables {
 		c.RouteTables[i].Routes = slices.Clone(c.RouteTables[i].Routes)
@@ -70,6 +71,10 @@ func apply(s *network.Snapshot, c Change, region string) {
 				s.SecurityGroups[i].Egress = append(s.SecurityGroups[i].Egress, r)
 			}
 		}
+	case CreateNATGateway:
+		// Public and available: the applier waits for it before routing
+		// to it. Its Elastic IP (AllocateAddress) is not part of the model.
+		s.NATGateways = append(s.NATGateways, network.NATGateway{ID: c.NATGatewayID, SubnetID: c.SubnetIDs[0], State: "available", Connectivity: "public"})
 	case CreateRoute:
 		for i, rt := range s.RouteTables {
 			if slices.Contains(c.RouteTableIDs, rt.ID) {

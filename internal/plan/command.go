@@ -31,6 +31,11 @@ func command(region string, c Change) string {
 	case AuthorizeIngress, AuthorizeEgress:
 		return fmt.Sprintf("aws ec2 %s --group-id %s --ip-permissions 'IpProtocol=tcp,FromPort=%d,ToPort=%d,UserIdGroupPairs=[{GroupId=%s}]'%s",
 			c.Action, c.GroupID, c.Port, c.Port, c.PeerGroupID, r)
+	case AllocateAddress:
+		return "aws ec2 allocate-address --domain vpc --tag-specifications 'ResourceType=elastic-ip,Tags=[{Key=vpcmedic:managed,Value=true}]'" + r
+	case CreateNATGateway:
+		return fmt.Sprintf("aws ec2 create-nat-gateway --subnet-id %s --allocation-id %s --connectivity-type public --tag-specifications 'ResourceType=natgateway,Tags=[{Key=vpcmedic:managed,Value=true}]'%s",
+			c.SubnetIDs[0], c.AllocationID, r)
 	case CreateRoute:
 		return fmt.Sprintf("aws ec2 create-route --route-table-id %s --destination-cidr-block 0.0.0.0/0 --nat-gateway-id %s%s", c.RouteTableIDs[0], c.NATGatewayID, r)
 	}

@@ -41,7 +41,7 @@ func errorsOf(findings []report.Finding) []string {
 func TestPlanForAFunction(t *testing.T) {
 	t.Run("S3 from a public subnet: a free gateway endpoint on its route table", func(t *testing.T) {
 		tgt := functionIn(vpc(true), []string{"s3"}, "pub-a", "pub-b")
-		p := For(tgt)
+		p := For(tgt, Options{})
 		if len(p.Changes) != 1 || p.Changes[0].Action != CreateGatewayEndpoint || !slices.Equal(p.Changes[0].RouteTableIDs, []string{"rtb-pub"}) {
 			t.Fatalf("changes %+v, want one gateway endpoint on rtb-pub (a NAT route cannot help a public subnet)", p.Changes)
 		}
@@ -51,7 +51,7 @@ func TestPlanForAFunction(t *testing.T) {
 	})
 	t.Run("SNS without NAT: an interface endpoint sharing the function's group, which admits 443 from itself", func(t *testing.T) {
 		tgt := functionIn(vpc(false), []string{"sns"}, "priv-a", "priv-b")
-		p := For(tgt)
+		p := For(tgt, Options{})
 		var actions []string
 		for _, c := range p.Changes {
 			actions = append(actions, c.Action+" "+c.Target)
@@ -71,7 +71,7 @@ func TestPlanForAFunction(t *testing.T) {
 		tgt := functionIn(vpc(false), nil, "priv-a")
 		tgt.Databases = []workload.Database{{Kind: "rds", Host: "orders.x.us-east-1.rds.amazonaws.com", Port: 3306, VPCID: "vpc-1",
 			SubnetIDs: []string{"priv-b"}, SecurityGroupIDs: []string{"sg-db"}, Why: "environment variable DB_HOST names it"}}
-		p := For(tgt)
+		p := For(tgt, Options{})
 		if len(p.Changes) != 0 {
 			t.Errorf("changes %+v: database groups are not vpcmedic's to change", p.Changes)
 		}
@@ -87,7 +87,7 @@ func TestPlanForAFunction(t *testing.T) {
 		tgt := functionIn(vpc(false), nil, "priv-a")
 		tgt.PermissionNeeds = check.FunctionPermissionNeeds(tgt.Workload)
 		tgt.Permissions = &check.Permissions{RoleARN: fnRole, Decisions: map[[2]string]string{{"ec2:DescribeNetworkInterfaces", "*"}: check.DecisionAllowed}}
-		p := For(tgt)
+		p := For(tgt, Options{})
 		if len(p.Changes) != 0 || len(p.Recommendations) != 1 ||
 			!strings.Contains(p.Recommendations[0], "aws iam attach-role-policy --role-name api-exec --policy-arn arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole") ||
 			!strings.Contains(p.Recommendations[0], "ec2:CreateNetworkInterface") || strings.Contains(p.Recommendations[0], "ec2:DescribeNetworkInterfaces") {

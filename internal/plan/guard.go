@@ -29,21 +29,54 @@ type Refusal struct {
 
 // Guard splits changes into those remediation may make and those it must
 // only report: VPCs outside the allow-list, resources tagged
-// vpcmedic:remediate=false, and anything past the change limit.
+// vpcmedic:remediate=false, and anything past the change limit. The changes
+// of a Group are allowed or refused together.
 func Guard(s *network.Snapshot, scope *Scope, changes []Change) (allowed []Change, refused []Refusal) {
+	groups := map[string]string{} // group -> why refused ("" allowed)
 	for _, c := range changes {
-		if reason := optedOut(s, scope, c); reason != "" {
+		reason := ""
+		if c.Group == "" {
+			reason = optedOut(s, scope, c)
+			if reason == "" && scope.Used >= scope.MaxChanges {
+				reason = fmt.Sprintf("the limit of %d changes per run is reached (MAX_CHANGES)", scope.MaxChanges)
+			}
+			if reason == "" {
+				scope.Used++
+			}
+		} else {
+			var decided bool
+			if reason, decided = groups[c.Group]; !decided {
+				reason = groupRefusal(s, scope, changes, c.Group)
+				groups[c.Group] = reason
+			}
+		}
+		if reason != "" {
 			refused = append(refused, Refusal{c, reason})
 			continue
 		}
-		if scope.Used >= scope.MaxChanges {
-			refused = append(refused, Refusal{c, fmt.Sprintf("the limit of %d changes per run is reached (MAX_CHANGES)", scope.MaxChanges)})
-			continue
-		}
-		scope.Used++
 		allowed = append(allowed, c)
 	}
 	return allowed, refused
+}
+
+// groupRefusal decides for all the changes of a group at once, and takes
+// room for all of them under the limit when they are allowed.
+func groupRefusal(s *network.Snapshot, scope *Scope, changes []Change, group string) string {
+	n := 0
+	for _, c := range changes {
+		if c.Group != group {
+			continue
+		}
+		n++
+		if reason := optedOut(s, scope, c); reason != "" {
+			return fmt.Sprintf("%s, and the %s changes are made together or not at all", reason, group)
+		}
+	}
+	if scope.Used+n > scope.MaxChanges {
+		return fmt.Sprintf("the limit of %d changes per run (MAX_CHANGES) leaves no room for the %d %s changes, which are made together or not at all", scope.MaxChanges, n, group)
+	}
+	scope.Used += n
+	return ""
 }
 
 func optedOut(s *network.Snapshot, scope *Scope, c Change) string {

@@ -6,7 +6,7 @@ import (
 )
 
 func TestGuard(t *testing.T) {
-	changes := For(target(esm(), vpc(false))).Changes // two endpoints and one rule
+	changes := For(target(esm(), vpc(false)), Options{}).Changes // two endpoints and one rule
 	tests := []struct {
 		name        string
 		tag         func(s *snapshotTags)

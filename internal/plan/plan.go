@@ -1,8 +1,9 @@
 // Package plan turns a diagnosed workload into the cheapest set of changes
 // that closes its broken paths. It is pure: it works on the snapshot, tries
 // each change on a copy of it, and keeps only what the checks then confirm,
-// so a plan never promises a fix it cannot verify. It never plans NAT
-// gateways, Elastic IPs, deletions or IAM changes.
+// so a plan never promises a fix it cannot verify. It never plans
+// deletions or IAM changes, and plans NAT gateways and Elastic IPs only when
+// Options allow them and they cost less than the endpoints they replace.
 package plan
 
 import (
@@ -25,12 +26,22 @@ const (
 	AuthorizeEgress         = "authorize-security-group-egress"
 	CreateRoute             = "create-route"
 	EnableVPCAttribute      = "enable-vpc-attribute"
+	// AllocateAddress and CreateNATGateway are planned only with
+	// Options.AllowNATCreation.
+	AllocateAddress  = "allocate-address"
+	CreateNATGateway = "create-nat-gateway"
 )
 
 // List prices (us-east-1, order of magnitude) quoted in alerts.
 const (
 	InterfaceEndpointPerAZMonth = 7.30
 	NATGatewayMonth             = 32.85
+	// PublicIPv4Month is what a public IPv4 address costs ($0.005 an
+	// hour), a NAT gateway's Elastic IP among them.
+	PublicIPv4Month = 3.65
+	// NATGatewayPerGB is what a NAT gateway charges per GB it processes
+	// (an interface endpoint: $0.01).
+	NATGatewayPerGB = 0.045
 )
 
 // Change is one planned change, with the reason a person reads and what an
@@ -58,7 +69,20 @@ type Change struct {
 	Port          int
 	PeerGroupID   string
 	NATGatewayID  string
+	AllocationID  string
 	Attribute     string
+	// Group names changes that are made all together or not at all: a new
+	// NAT gateway without its Elastic IP or its routes costs money and
+	// fixes nothing.
+	Group string
+}
+
+// Options widen what the planner may propose.
+type Options struct {
+	// AllowNATCreation lets the planner propose new NAT gateways, with
+	// their Elastic IPs, where they cost less than the interface endpoints
+	// they replace (the AllowNatCreation parameter).
+	AllowNATCreation bool
 }
 
 // Plan is the changes for one workload, and what they cannot fix.
@@ -88,25 +112,43 @@ type planner struct {
 }
 
 // For plans the changes for a diagnosed workload.
-func For(t *check.Target) Plan {
+func For(t *check.Target, opts Options) Plan {
 	if t.Workload.Unresolved != "" || t.Network == nil {
 		return Plan{}
 	}
+	p, _ := build(t, nil)
+	if opts.AllowNATCreation {
+		p = withNATGateways(t, p)
+	}
+	if w := t.Workload; w.Kafka != nil && w.Kafka.OnDemand && len(p.Changes)+len(p.Unfixable) > 0 {
+		p.Recommendations = append(p.Recommendations,
+			"Alternatively, switch the mapping to provisioned mode (set ProvisionedPollerConfig): its pollers then need no path to Lambda or STS, at the price of event pollers billed by the hour.")
+	}
+	return p
+}
+
+// build plans every gap, routing the services of nat (when set) to new
+// NAT gateways instead of interface endpoints. It returns why the NAT
+// gateways cannot do it, if so.
+func build(t *check.Target, nat *natChoice) (Plan, string) {
 	p := &planner{t: t, snap: clone(t.Network)}
 	if !p.snap.VPC.DNSSupport {
 		p.enableAttribute("enableDnsSupport", "VM101", "DNS support is off: no name resolves in the VPC")
 	}
 	for _, req := range t.Requirements {
-		p.service(req)
+		if nat == nil || !nat.serves(req.Service) {
+			p.service(req)
+		}
+	}
+	if nat != nil {
+		if why := p.natGateways(nat); why != "" {
+			return Plan{}, why
+		}
 	}
 	p.brokers()
 	p.databases()
 	p.permissions()
-	if w := t.Workload; w.Kafka != nil && w.Kafka.OnDemand && len(p.plan.Changes)+len(p.plan.Unfixable) > 0 {
-		p.plan.Recommendations = append(p.plan.Recommendations,
-			"Alternatively, switch the mapping to provisioned mode (set ProvisionedPollerConfig): its pollers then need no path to Lambda or STS, at the price of event pollers billed by the hour.")
-	}
-	return p.plan
+	return p.plan, ""
 }
 
 // target is a fresh view of the copy, so paths are recomputed after each

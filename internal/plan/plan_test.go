@@ -228,7 +228,7 @@ func TestPlan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tgt := target(tt.workload(), tt.snapshot())
-			p := For(tgt)
+			p := For(tgt, Options{})
 			if got := actions(p); !slices.Equal(got, tt.want) {
 				t.Fatalf("changes:\n got %q\nwant %q\nunfixable %q", got, tt.want, p.Unfixable)
 			}
@@ -257,7 +257,7 @@ func TestPlan(t *testing.T) {
 func TestPlanNeverOpensIngressToCIDRs(t *testing.T) {
 	for _, s := range []*network.Snapshot{vpc(false), vpc(true)} {
 		s.SecurityGroups[0].Ingress = nil
-		for _, c := range For(target(esm(), s)).Changes {
+		for _, c := range For(target(esm(), s), Options{}).Changes {
 			if (c.Action == AuthorizeIngress || c.Action == AuthorizeEgress) && c.PeerGroupID == "" {
 				t.Errorf("%s on %s without a peer group", c.Action, c.GroupID)
 			}
@@ -269,7 +269,7 @@ func TestPlanNeverOpensIngressToCIDRs(t *testing.T) {
 }
 
 func TestPlanPolicyAndCommand(t *testing.T) {
-	p := For(target(esm(), vpc(false)))
+	p := For(target(esm(), vpc(false)), Options{})
 	sts := p.Changes[2]
 	if sts.ServiceName != "com.amazonaws.us-east-1.sts" || !slices.Equal(sts.SubnetIDs, []string{"priv-a", "priv-b"}) || !sts.PrivateDNS {
 		t.Fatalf("sts endpoint = %+v", sts)

@@ -2,6 +2,7 @@ package remediate_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -137,7 +138,7 @@ func TestApplyHealsBrokenOnDemandMSK(t *testing.T) {
 	if len(errorFindings(before)) == 0 {
 		t.Fatal("the broken mapping has no error finding before remediation")
 	}
-	p := plan.For(before)
+	p := plan.For(before, plan.Options{})
 	if len(p.Changes) == 0 {
 		t.Fatalf("nothing planned; unfixable: %v", p.Unfixable)
 	}
@@ -157,7 +158,7 @@ func TestApplyHealsBrokenOnDemandMSK(t *testing.T) {
 	if errs := errorFindings(after); len(errs) > 0 {
 		t.Errorf("after remediation the checks still report:\n%s", strings.Join(errs, "\n"))
 	}
-	if again := plan.For(after); len(again.Changes) > 0 {
+	if again := plan.For(after, plan.Options{}); len(again.Changes) > 0 {
 		t.Errorf("after remediation the planner still plans %d changes", len(again.Changes))
 	}
 
@@ -241,7 +242,7 @@ func (f *faulty) AuthorizeSecurityGroupEgress(ctx context.Context, in *ec2.Autho
 func TestRetryAfterAFaultFinishesWithoutDuplicates(t *testing.T) {
 	client, w := brokenMSK(t)
 	ctx := context.Background()
-	p := plan.For(diagnose(t, client, w))
+	p := plan.For(diagnose(t, client, w), plan.Options{})
 	if len(p.Changes) < 3 {
 		t.Fatalf("planned %d changes, want at least 3 for a fault in the middle", len(p.Changes))
 	}
@@ -468,7 +469,7 @@ func TestApplyNeverReplacesADefaultRoute(t *testing.T) {
 
 func TestDryRunAgainstTheEmulatorChangesNothing(t *testing.T) {
 	client, w := brokenMSK(t)
-	p := plan.For(diagnose(t, client, w))
+	p := plan.For(diagnose(t, client, w), plan.Options{})
 	outcomes, err := (&remediate.Applier{EC2: client}).Apply(context.Background(), remediate.Request{EventID: "event-5", DryRun: true}, p.Changes)
 	if err != nil {
 		t.Fatal(err)
@@ -480,5 +481,185 @@ func TestDryRunAgainstTheEmulatorChangesNothing(t *testing.T) {
 	}
 	if got := liveEndpoints(t, client, w.VPC.ID); len(got) > 0 {
 		t.Errorf("a dry run created endpoints: %v", got)
+	}
+}
+
+// natWorkload seeds a VPC with public and private subnets in two zones and
+// no NAT gateway, and a function in the private subnets that must reach
+// enough services for NAT gateways to cost less than interface endpoints.
+func natWorkload(t *testing.T, cidr string) (*ec2.Client, *check.Target, scenario.Subnets) {
+	t.Helper()
+	cfg := emulator.Shared(t).MustConfig(t)
+	client := ec2.NewFromConfig(cfg)
+	s := scenario.New(cfg)
+	vpc := s.VPC(cidr + ".0.0/16")
+	public := vpc.PublicSubnets(cidr+".0.0/24@a", cidr+".1.0/24@b")
+	private := vpc.PrivateSubnets(cidr+".10.0/24@a", cidr+".11.0/24@b")
+	app := vpc.SecurityGroup("app")
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := (&topology.Reader{EC2: client}).Read(context.Background(), vpc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := "arn:aws:iam::123456789012:role/api"
+	w := &workload.Workload{Kind: workload.KindFunction, ID: "arn:aws:lambda:us-east-1:123456789012:function:api", Name: "api", ExecutionRoleARN: role,
+		Network: workload.Network{VPCID: vpc.ID, SubnetIDs: private.IDs(), SecurityGroupIDs: []string{app.ID}}, Function: &workload.Function{RoleARN: role}}
+	tgt := &check.Target{Workload: w, Network: snap, Region: emulator.Region}
+	for _, svc := range []string{"sns", "sqs", "kms", "ssm", "secretsmanager", "logs"} {
+		tgt.Requirements = append(tgt.Requirements, check.Requirement{Service: svc, Why: "its role allows " + svc + ":*"})
+	}
+	return client, tgt, public
+}
+
+// reread returns the target on the VPC as it is now.
+func reread(t *testing.T, client *ec2.Client, tgt *check.Target) *check.Target {
+	t.Helper()
+	snap, err := (&topology.Reader{EC2: client}).Read(context.Background(), tgt.Workload.Network.VPCID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := *tgt
+	after.Network = snap
+	return check.Fresh(&after)
+}
+
+// natsOf returns the live NAT gateways of a VPC.
+func natsOf(t *testing.T, client *ec2.Client, vpcID string) []types.NatGateway {
+	t.Helper()
+	var out []types.NatGateway
+	p := ec2.NewDescribeNatGatewaysPaginator(client, &ec2.DescribeNatGatewaysInput{Filter: []types.Filter{{Name: aws.String("vpc-id"), Values: []string{vpcID}}}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range page.NatGateways {
+			if n.State == types.NatGatewayStateAvailable || n.State == types.NatGatewayStatePending {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// addressesOf returns the Elastic IPs tagged with an event.
+func addressesOf(t *testing.T, client *ec2.Client, eventID string) []types.Address {
+	t.Helper()
+	out, err := client.DescribeAddresses(context.Background(), &ec2.DescribeAddressesInput{Filters: []types.Filter{{Name: aws.String("tag:vpcmedic:event"), Values: []string{eventID}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Addresses
+}
+
+func TestApplyCreatesNATGatewaysOnceWhenAllowed(t *testing.T) {
+	client, tgt, public := natWorkload(t, "10.3")
+	ctx := context.Background()
+	p := plan.For(tgt, plan.Options{AllowNATCreation: true})
+	var kinds []string
+	for _, c := range p.Changes {
+		kinds = append(kinds, c.Action)
+	}
+	if want := []string{plan.AllocateAddress, plan.CreateNATGateway, plan.AllocateAddress, plan.CreateNATGateway, plan.CreateRoute, plan.CreateRoute}; !slices.Equal(kinds, want) {
+		t.Fatalf("planned %v, want %v; recommendations %q", kinds, want, p.Recommendations)
+	}
+	req := remediate.Request{EventID: "event-nat-1"}
+
+	refused, err := (&remediate.Applier{EC2: client}).Apply(ctx, req, p.Changes)
+	if !errors.Is(err, remediate.ErrRefused) || len(natsOf(t, client, tgt.Workload.Network.VPCID)) > 0 || len(addressesOf(t, client, req.EventID)) > 0 {
+		t.Fatalf("without AllowNATCreation: error %v%s, want refusals and nothing made", err, describe(refused))
+	}
+
+	a := &remediate.Applier{EC2: client, AllowNATCreation: true}
+	outcomes, err := a.Apply(ctx, req, p.Changes)
+	if err != nil {
+		t.Fatalf("apply: %v%s", err, describe(outcomes))
+	}
+	for _, o := range outcomes {
+		if o.Status != report.ChangeCreated {
+			t.Errorf("first run: %s %s is %s, want created (%s)", o.Change.Action, o.Change.Target, o.Status, o.Detail)
+		}
+	}
+	after := reread(t, client, tgt)
+	if errs := errorFindings(after); len(errs) > 0 {
+		t.Errorf("after remediation the checks still report:\n%s", strings.Join(errs, "\n"))
+	}
+	if again := plan.For(after, plan.Options{AllowNATCreation: true}); len(again.Changes) > 0 {
+		t.Errorf("after remediation the planner still plans %d changes", len(again.Changes))
+	}
+	nats := natsOf(t, client, tgt.Workload.Network.VPCID)
+	if len(nats) != 2 {
+		t.Fatalf("%d NAT gateways, want one per zone", len(nats))
+	}
+	for _, n := range nats {
+		tags := tagsOf(n.Tags)
+		if !slices.Contains(public.IDs(), aws.ToString(n.SubnetId)) || tags["vpcmedic:managed"] != "true" || tags["vpcmedic:event"] != req.EventID {
+			t.Errorf("NAT gateway %s in %s with tags %v, want it in a public subnet, tagged", aws.ToString(n.NatGatewayId), aws.ToString(n.SubnetId), tags)
+		}
+	}
+	addresses := addressesOf(t, client, req.EventID)
+	if len(addresses) != 2 {
+		t.Errorf("%d Elastic IPs tagged with the event, want 2", len(addresses))
+	}
+	for _, addr := range addresses {
+		if tagsOf(addr.Tags)["vpcmedic:managed"] != "true" || addr.AssociationId == nil {
+			t.Errorf("Elastic IP %s: tags %v, association %v; want managed and in use", aws.ToString(addr.AllocationId), tagsOf(addr.Tags), addr.AssociationId)
+		}
+	}
+
+	// The same event delivered again: everything is found, nothing made.
+	outcomes, err = a.Apply(ctx, req, p.Changes)
+	if err != nil {
+		t.Fatalf("second apply: %v%s", err, describe(outcomes))
+	}
+	for _, o := range outcomes {
+		if o.Status != report.ChangeUnchanged {
+			t.Errorf("second run: %s %s is %s, want unchanged (%s)", o.Change.Action, o.Change.Target, o.Status, o.Detail)
+		}
+	}
+	if got, addrs := natsOf(t, client, tgt.Workload.Network.VPCID), addressesOf(t, client, req.EventID); len(got) != 2 || len(addrs) != 2 {
+		t.Errorf("after the second run: %d NAT gateways and %d Elastic IPs, want 2 each", len(got), len(addrs))
+	}
+}
+
+func (f *faulty) CreateNatGateway(ctx context.Context, in *ec2.CreateNatGatewayInput, opts ...func(*ec2.Options)) (*ec2.CreateNatGatewayOutput, error) {
+	if err := f.fault(); err != nil {
+		return nil, err
+	}
+	return f.EC2.CreateNatGateway(ctx, in, opts...)
+}
+
+func TestNATGatewayRetryTakesTheAddressOfTheFailedTry(t *testing.T) {
+	client, tgt, _ := natWorkload(t, "10.4")
+	ctx := context.Background()
+	p := plan.For(tgt, plan.Options{AllowNATCreation: true})
+	req := remediate.Request{EventID: "event-nat-2"}
+	a := &remediate.Applier{EC2: &faulty{EC2: client, nth: 2}, AllowNATCreation: true}
+
+	outcomes, err := a.Apply(ctx, req, p.Changes)
+	if err == nil {
+		t.Fatalf("no error despite the fault%s", describe(outcomes))
+	}
+	if got, want := statuses(outcomes), []string{report.ChangeCreated, report.ChangeCreated, report.ChangeCreated, report.ChangeFailed, report.ChangeCreated, report.ChangeSkipped}; !slices.Equal(got, want) {
+		t.Fatalf("statuses %v, want %v (the second NAT gateway failed, its route skipped)%s", got, want, describe(outcomes))
+	}
+
+	retried, err := a.Apply(ctx, req, p.Changes)
+	if err != nil {
+		t.Fatalf("retry: %v%s", err, describe(retried))
+	}
+	if got, want := statuses(retried), []string{report.ChangeUnchanged, report.ChangeUnchanged, report.ChangeUnchanged, report.ChangeCreated, report.ChangeUnchanged, report.ChangeCreated}; !slices.Equal(got, want) {
+		t.Errorf("retry statuses %v, want %v%s", got, want, describe(retried))
+	}
+	if retried[2].ResourceID != outcomes[2].ResourceID {
+		t.Errorf("the retry took Elastic IP %q, the failed try allocated %q", retried[2].ResourceID, outcomes[2].ResourceID)
+	}
+	if nats, addrs := natsOf(t, client, tgt.Workload.Network.VPCID), addressesOf(t, client, req.EventID); len(nats) != 2 || len(addrs) != 2 {
+		t.Errorf("%d NAT gateways and %d Elastic IPs, want 2 each", len(nats), len(addrs))
+	}
+	if errs := errorFindings(reread(t, client, tgt)); len(errs) > 0 {
+		t.Errorf("after the retry the checks still report:\n%s", strings.Join(errs, "\n"))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,11 +26,20 @@ type fake struct {
 	authorizeEgress            func(*ec2.AuthorizeSecurityGroupEgressInput) (*ec2.AuthorizeSecurityGroupEgressOutput, error)
 	createRoute                func(*ec2.CreateRouteInput) (*ec2.CreateRouteOutput, error)
 	modifyVpcAttribute         func(*ec2.ModifyVpcAttributeInput) (*ec2.ModifyVpcAttributeOutput, error)
+	describeAddresses          func(*ec2.DescribeAddressesInput) (*ec2.DescribeAddressesOutput, error)
+	allocateAddress            func(*ec2.AllocateAddressInput) (*ec2.AllocateAddressOutput, error)
+	describeNatGateways        func(*ec2.DescribeNatGatewaysInput) (*ec2.DescribeNatGatewaysOutput, error)
+	createNatGateway           func(*ec2.CreateNatGatewayInput) (*ec2.CreateNatGatewayOutput, error)
 
 	// calls names every operation called, in order.
 	calls []string
-	// endpoints is the default account's endpoints.
+	// endpoints, addresses and nats are the default account's endpoints,
+	// Elastic IPs and NAT gateways. New NAT gateways start in natState
+	// (available when empty).
 	endpoints []types.VpcEndpoint
+	addresses []types.Address
+	nats      []types.NatGateway
+	natState  types.NatGatewayState
 }
 
 var _ EC2 = (*fake)(nil)
@@ -86,6 +96,55 @@ func newFake() *fake {
 	f.modifyVpcAttribute = func(*ec2.ModifyVpcAttributeInput) (*ec2.ModifyVpcAttributeOutput, error) {
 		return &ec2.ModifyVpcAttributeOutput{}, nil
 	}
+	f.describeAddresses = func(in *ec2.DescribeAddressesInput) (*ec2.DescribeAddressesOutput, error) {
+		var out []types.Address
+		for _, a := range f.addresses {
+			tags := map[string]string{}
+			for _, tag := range a.Tags {
+				tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+			}
+			if matches(in.Filters, "tag:"+TagManaged, tags[TagManaged]) {
+				out = append(out, a)
+			}
+		}
+		return &ec2.DescribeAddressesOutput{Addresses: out}, nil
+	}
+	f.allocateAddress = func(in *ec2.AllocateAddressInput) (*ec2.AllocateAddressOutput, error) {
+		id := fmt.Sprintf("eipalloc-%04d", len(f.addresses)+1)
+		var tags []types.Tag
+		for _, spec := range in.TagSpecifications {
+			tags = append(tags, spec.Tags...)
+		}
+		f.addresses = append(f.addresses, types.Address{AllocationId: aws.String(id), PublicIp: aws.String("198.51.100.1"), Domain: types.DomainTypeVpc, Tags: tags})
+		return &ec2.AllocateAddressOutput{AllocationId: aws.String(id), PublicIp: aws.String("198.51.100.1")}, nil
+	}
+	f.describeNatGateways = func(in *ec2.DescribeNatGatewaysInput) (*ec2.DescribeNatGatewaysOutput, error) {
+		var out []types.NatGateway
+		for _, n := range f.nats {
+			if len(in.NatGatewayIds) > 0 && !slices.Contains(in.NatGatewayIds, aws.ToString(n.NatGatewayId)) {
+				continue
+			}
+			if matches(in.Filter, "subnet-id", aws.ToString(n.SubnetId)) {
+				out = append(out, n)
+			}
+		}
+		return &ec2.DescribeNatGatewaysOutput{NatGateways: out}, nil
+	}
+	f.createNatGateway = func(in *ec2.CreateNatGatewayInput) (*ec2.CreateNatGatewayOutput, error) {
+		state := f.natState
+		if state == "" {
+			state = types.NatGatewayStateAvailable
+		}
+		n := types.NatGateway{NatGatewayId: aws.String(fmt.Sprintf("nat-%04d", len(f.nats)+1)), SubnetId: in.SubnetId, State: state, ConnectivityType: in.ConnectivityType,
+			NatGatewayAddresses: []types.NatGatewayAddress{{AllocationId: in.AllocationId}}}
+		f.nats = append(f.nats, n)
+		for i, a := range f.addresses {
+			if aws.ToString(a.AllocationId) == aws.ToString(in.AllocationId) {
+				f.addresses[i].AssociationId = aws.String("eipassoc-" + aws.ToString(n.NatGatewayId))
+			}
+		}
+		return &ec2.CreateNatGatewayOutput{NatGateway: &n}, nil
+	}
 	return f
 }
 
@@ -102,7 +161,7 @@ func matches(filters []types.Filter, name, value string) bool {
 func (f *fake) mutations() []string {
 	var out []string
 	for _, c := range f.calls {
-		if !slices.Contains([]string{"DescribeVpcEndpoints", "DescribeSecurityGroupRules", "DescribeRouteTables", "DescribeVpcAttribute"}, c) {
+		if !strings.HasPrefix(c, "Describe") {
 			out = append(out, c)
 		}
 	}
@@ -177,4 +236,24 @@ func (c *clock) sleep(_ context.Context, d time.Duration) error {
 func applier(f *fake) (*Applier, *clock) {
 	c := &clock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	return &Applier{EC2: f, Sleep: c.sleep, now: c.now}, c
+}
+
+func (f *fake) DescribeAddresses(_ context.Context, in *ec2.DescribeAddressesInput, _ ...func(*ec2.Options)) (*ec2.DescribeAddressesOutput, error) {
+	f.calls = append(f.calls, "DescribeAddresses")
+	return f.describeAddresses(in)
+}
+
+func (f *fake) AllocateAddress(_ context.Context, in *ec2.AllocateAddressInput, _ ...func(*ec2.Options)) (*ec2.AllocateAddressOutput, error) {
+	f.calls = append(f.calls, "AllocateAddress")
+	return f.allocateAddress(in)
+}
+
+func (f *fake) DescribeNatGateways(_ context.Context, in *ec2.DescribeNatGatewaysInput, _ ...func(*ec2.Options)) (*ec2.DescribeNatGatewaysOutput, error) {
+	f.calls = append(f.calls, "DescribeNatGateways")
+	return f.describeNatGateways(in)
+}
+
+func (f *fake) CreateNatGateway(_ context.Context, in *ec2.CreateNatGatewayInput, _ ...func(*ec2.Options)) (*ec2.CreateNatGatewayOutput, error) {
+	f.calls = append(f.calls, "CreateNatGateway")
+	return f.createNatGateway(in)
 }

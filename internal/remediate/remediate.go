@@ -2,8 +2,9 @@
 // before each change it re-reads the resource and leaves alone what already
 // holds, so a retried or duplicated event never creates anything twice. It
 // only creates and adds: it never deletes or replaces, never opens ingress to
-// a CIDR, and never creates NAT gateways or Elastic IPs. Everything it
-// creates is tagged at creation with the finding that caused it.
+// a CIDR, and creates NAT gateways and Elastic IPs only when
+// AllowNATCreation is set. Everything it creates is tagged at creation with
+// the finding that caused it.
 //
 //	a := remediate.New(ec2.NewFromConfig(cfg))
 //	outcomes, err := a.Apply(ctx, remediate.Request{EventID: id}, p.Changes)
@@ -11,7 +12,8 @@
 //	// retry the invocation, unless errors.Is(err, remediate.ErrRefused)
 //	// says a change was refused, which no retry fixes.
 //
-// The role running it needs Actions().
+// The role running it needs Actions(), plus NATActions() when it may create
+// NAT gateways.
 package remediate
 
 import (
@@ -43,11 +45,13 @@ const (
 
 // Defaults of New.
 const (
-	DefaultEndpointSpacing = 3 * time.Second
-	DefaultWaitAvailable   = 2 * time.Minute
+	DefaultEndpointSpacing  = 3 * time.Second
+	DefaultWaitAvailable    = 2 * time.Minute
+	DefaultWaitNATAvailable = 90 * time.Second
 )
 
-// pollInterval is how often a wait re-reads pending endpoints.
+// pollInterval is how often a wait re-reads pending endpoints and NAT
+// gateways.
 const pollInterval = 5 * time.Second
 
 // ErrRefused marks changes the applier will not make whatever the retry
@@ -60,6 +64,10 @@ type EC2 interface {
 	ec2.DescribeVpcEndpointsAPIClient
 	ec2.DescribeSecurityGroupRulesAPIClient
 	ec2.DescribeRouteTablesAPIClient
+	ec2.DescribeNatGatewaysAPIClient
+	DescribeAddresses(context.Context, *ec2.DescribeAddressesInput, ...func(*ec2.Options)) (*ec2.DescribeAddressesOutput, error)
+	AllocateAddress(context.Context, *ec2.AllocateAddressInput, ...func(*ec2.Options)) (*ec2.AllocateAddressOutput, error)
+	CreateNatGateway(context.Context, *ec2.CreateNatGatewayInput, ...func(*ec2.Options)) (*ec2.CreateNatGatewayOutput, error)
 	DescribeVpcAttribute(context.Context, *ec2.DescribeVpcAttributeInput, ...func(*ec2.Options)) (*ec2.DescribeVpcAttributeOutput, error)
 	CreateVpcEndpoint(context.Context, *ec2.CreateVpcEndpointInput, ...func(*ec2.Options)) (*ec2.CreateVpcEndpointOutput, error)
 	ModifyVpcEndpoint(context.Context, *ec2.ModifyVpcEndpointInput, ...func(*ec2.Options)) (*ec2.ModifyVpcEndpointOutput, error)
@@ -88,6 +96,17 @@ var actions = []string{
 	"route53:AssociateVPCWithHostedZone",
 }
 
+// natActions are what creating NAT gateways adds (tagging their addresses
+// and gateways at creation among them): the template grants them only with
+// AllowNatCreation.
+var natActions = []string{
+	"ec2:AllocateAddress",
+	"ec2:CreateNatGateway",
+	"ec2:CreateTags",
+	"ec2:DescribeAddresses",
+	"ec2:DescribeNatGateways",
+}
+
 // Outcome is what happened to one change.
 type Outcome struct {
 	Change plan.Change
@@ -96,7 +115,8 @@ type Outcome struct {
 	Status string
 	// Detail says what was done, or why not.
 	Detail string
-	// ResourceID is the endpoint, rule, route table or VPC created or found.
+	// ResourceID is the endpoint, rule, route table, VPC, Elastic IP
+	// allocation or NAT gateway created or found.
 	ResourceID string
 }
 
@@ -113,6 +133,12 @@ type Applier struct {
 	// WaitAvailable bounds the wait until the interface endpoints created
 	// or modified are available.
 	WaitAvailable time.Duration
+	// AllowNATCreation lets the applier allocate Elastic IPs and create NAT
+	// gateways; without it such changes are refused.
+	AllowNATCreation bool
+	// WaitNATAvailable bounds the wait until a NAT gateway created or found
+	// pending is available: routes to it are added only then.
+	WaitNATAvailable time.Duration
 	// Sleep pauses; nil sleeps for real, returning early when ctx ends.
 	Sleep func(context.Context, time.Duration) error
 
@@ -122,7 +148,7 @@ type Applier struct {
 
 // New returns an Applier with the production spacing and wait.
 func New(client EC2) *Applier {
-	return &Applier{EC2: client, EndpointSpacing: DefaultEndpointSpacing, WaitAvailable: DefaultWaitAvailable}
+	return &Applier{EC2: client, EndpointSpacing: DefaultEndpointSpacing, WaitAvailable: DefaultWaitAvailable, WaitNATAvailable: DefaultWaitNATAvailable}
 }
 
 // Request says on whose behalf changes are applied.
@@ -137,9 +163,16 @@ type Request struct {
 	Tags map[string]string
 }
 
-// Actions returns the IAM actions Apply may need, sorted.
+// Actions returns the IAM actions Apply may need, sorted, NAT gateways
+// aside.
 func (a *Applier) Actions() []string {
 	return slices.Clone(actions)
+}
+
+// NATActions returns the IAM actions Apply needs, sorted, to allocate
+// Elastic IPs and create NAT gateways (with AllowNATCreation).
+func (a *Applier) NATActions() []string {
+	return slices.Clone(natActions)
 }
 
 // Apply makes the changes in order and returns one outcome per change, in
@@ -147,7 +180,7 @@ func (a *Applier) Actions() []string {
 // one are still made. The error names every failed change; the invocation
 // can then be retried, and the retry finds what this one made.
 func (a *Applier) Apply(ctx context.Context, req Request, changes []plan.Change) ([]Outcome, error) {
-	r := &run{Applier: a, req: req, endpoints: map[string]string{}}
+	r := &run{Applier: a, req: req, endpoints: map[string]string{}, addresses: map[string]string{}, nats: map[string]string{}, natStates: map[string]types.NatGatewayState{}}
 	outcomes := make([]Outcome, len(changes))
 	errs := make([]error, len(changes))
 	for i, c := range changes {
@@ -170,8 +203,11 @@ func (a *Applier) Apply(ctx context.Context, req Request, changes []plan.Change)
 type run struct {
 	*Applier
 	req Request
-	// endpoints maps the plan's placeholder endpoint IDs to real ones.
-	endpoints map[string]string
+	// endpoints, addresses and nats map the plan's placeholder IDs of
+	// endpoints, Elastic IP allocations and NAT gateways to real ones.
+	endpoints, addresses, nats map[string]string
+	// natStates are the last states seen of the NAT gateways in nats.
+	natStates map[string]types.NatGatewayState
 	// lastEndpointMutation is when the previous endpoint mutation ended.
 	lastEndpointMutation time.Time
 	// pending are the outcomes (by index) whose endpoint must become
@@ -182,7 +218,7 @@ type run struct {
 
 func (r *run) apply(ctx context.Context, c plan.Change) (Outcome, error) {
 	defer func() { r.index++ }()
-	if err := validate(c); err != nil {
+	if err := validate(c, r.AllowNATCreation); err != nil {
 		return Outcome{Change: c, Status: report.ChangeFailed, Detail: err.Error()}, err
 	}
 	if r.req.DryRun {
@@ -204,6 +240,10 @@ func (r *run) apply(ctx context.Context, c plan.Change) (Outcome, error) {
 		o, err = r.enableEndpointDNS(ctx, c)
 	case plan.AuthorizeIngress, plan.AuthorizeEgress:
 		o, err = r.authorize(ctx, c)
+	case plan.AllocateAddress:
+		o, err = r.allocateAddress(ctx, c)
+	case plan.CreateNATGateway:
+		o, err = r.createNATGateway(ctx, c)
 	case plan.CreateRoute:
 		o, err = r.createRoutes(ctx, c)
 	case plan.EnableVPCAttribute:
@@ -220,7 +260,7 @@ func (r *run) apply(ctx context.Context, c plan.Change) (Outcome, error) {
 }
 
 // validate refuses what the applier must never do, whatever the plan says.
-func validate(c plan.Change) error {
+func validate(c plan.Change, allowNAT bool) error {
 	switch c.Action {
 	case plan.CreateInterfaceEndpoint, plan.CreateGatewayEndpoint:
 		if c.VPCID == "" || c.ServiceName == "" || c.EndpointID == "" {
@@ -243,6 +283,13 @@ func validate(c plan.Change) error {
 	case plan.CreateRoute:
 		if !strings.HasPrefix(c.NATGatewayID, "nat-") || len(c.RouteTableIDs) == 0 {
 			return fmt.Errorf("%w: default routes are only added to an existing NAT gateway, and the change names no NAT gateway or route table", ErrRefused)
+		}
+	case plan.AllocateAddress, plan.CreateNATGateway:
+		if !allowNAT {
+			return fmt.Errorf("%w: NAT gateways and Elastic IPs are created only when AllowNatCreation is true", ErrRefused)
+		}
+		if len(c.SubnetIDs) != 1 || c.AllocationID == "" || c.Action == plan.CreateNATGateway && !strings.HasPrefix(c.NATGatewayID, "nat-") {
+			return fmt.Errorf("%w: the change names no single subnet, no Elastic IP or no NAT gateway", ErrRefused)
 		}
 	case plan.EnableVPCAttribute:
 		if c.VPCID == "" || (c.Attribute != "enableDnsSupport" && c.Attribute != "enableDnsHostnames") {
@@ -278,6 +325,10 @@ func describe(c plan.Change, endpointID string) string {
 		return fmt.Sprintf("allow TCP %d into %s from %s", c.Port, c.GroupID, c.PeerGroupID)
 	case plan.AuthorizeEgress:
 		return fmt.Sprintf("allow TCP %d out of %s to %s", c.Port, c.GroupID, c.PeerGroupID)
+	case plan.AllocateAddress:
+		return fmt.Sprintf("allocate an Elastic IP for a NAT gateway in %s", c.SubnetIDs[0])
+	case plan.CreateNATGateway:
+		return fmt.Sprintf("create a public NAT gateway in %s with Elastic IP %s", c.SubnetIDs[0], c.AllocationID)
 	case plan.CreateRoute:
 		return fmt.Sprintf("route 0.0.0.0/0 of %s to %s", strings.Join(c.RouteTableIDs, ", "), c.NATGatewayID)
 	case plan.EnableVPCAttribute:
@@ -288,9 +339,14 @@ func describe(c plan.Change, endpointID string) string {
 
 // clientToken is the idempotency token of a change made for an event: the
 // same event and change always give the same token, so AWS answers a
-// repeated CreateVpcEndpoint with the endpoint it already made.
+// repeated CreateVpcEndpoint or CreateNatGateway with the resource it
+// already made. A NAT gateway is told apart by its subnet.
 func clientToken(eventID string, c plan.Change) string {
-	sum := sha256.Sum256([]byte(strings.Join([]string{eventID, c.Action, c.VPCID, c.ServiceName}, "|")))
+	parts := []string{eventID, c.Action, c.VPCID, c.ServiceName}
+	if c.Action == plan.CreateNATGateway {
+		parts = append(parts, c.SubnetIDs...)
+	}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "|")))
 	return hex.EncodeToString(sum[:])
 }
 

@@ -19,8 +19,20 @@ const defaultRoute = "0.0.0.0/0"
 
 // createRoutes adds a default route to the NAT gateway in each route table
 // that has none. A default route that exists is never replaced, wherever
-// it leads.
+// it leads. A NAT gateway this run created or found is routed to only once
+// it is available.
 func (r *run) createRoutes(ctx context.Context, c plan.Change) (Outcome, error) {
+	nat, ok := r.nats[c.NATGatewayID]
+	switch {
+	case !ok && placeholder(c.NATGatewayID):
+		return Outcome{Status: report.ChangeSkipped, Detail: fmt.Sprintf("NAT gateway %s was not created by an earlier change", c.NATGatewayID)}, nil
+	case !ok:
+		nat = c.NATGatewayID
+	case r.natStates[nat] != types.NatGatewayStateAvailable:
+		err := fmt.Errorf("NAT gateway %s is %s, not available", nat, natStateName(r.natStates[nat]))
+		return Outcome{Status: report.ChangeFailed, ResourceID: strings.Join(c.RouteTableIDs, ","),
+			Detail: fmt.Sprintf("%v: a retry adds the route once it is", err)}, err
+	}
 	tables, err := r.describeRouteTables(ctx, c.RouteTableIDs)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("describe route tables %s: %w", strings.Join(c.RouteTableIDs, ", "), err)
@@ -37,9 +49,9 @@ func (r *run) createRoutes(ctx context.Context, c plan.Change) (Outcome, error) 
 		if route, ok := defaultRouteOf(tables[i]); ok {
 			target := routeTarget(route)
 			switch {
-			case target == c.NATGatewayID && route.State != types.RouteStateBlackhole:
+			case target == nat && route.State != types.RouteStateBlackhole:
 				unchanged = append(unchanged, fmt.Sprintf("%s already routes %s to %s", id, defaultRoute, target))
-			case target == c.NATGatewayID:
+			case target == nat:
 				skipped = append(skipped, fmt.Sprintf("%s routes %s to %s, a blackhole; vpcmedic never replaces routes", id, defaultRoute, target))
 			default:
 				skipped = append(skipped, fmt.Sprintf("%s already routes %s to %s; vpcmedic never replaces routes", id, defaultRoute, target))
@@ -47,7 +59,7 @@ func (r *run) createRoutes(ctx context.Context, c plan.Change) (Outcome, error) 
 			continue
 		}
 		_, err := r.EC2.CreateRoute(ctx, &ec2.CreateRouteInput{
-			RouteTableId: aws.String(id), DestinationCidrBlock: aws.String(defaultRoute), NatGatewayId: aws.String(c.NATGatewayID)})
+			RouteTableId: aws.String(id), DestinationCidrBlock: aws.String(defaultRoute), NatGatewayId: aws.String(nat)})
 		switch {
 		case alreadyDone(err):
 			unchanged = append(unchanged, fmt.Sprintf("%s already has a %s route", id, defaultRoute))
@@ -55,7 +67,7 @@ func (r *run) createRoutes(ctx context.Context, c plan.Change) (Outcome, error) 
 			failed = append(failed, fmt.Sprintf("route in %s: %v", id, err))
 			errs = append(errs, fmt.Errorf("create route in %s: %w", id, err))
 		default:
-			created = append(created, fmt.Sprintf("route %s to %s added to %s (routes cannot be tagged)", defaultRoute, c.NATGatewayID, id))
+			created = append(created, fmt.Sprintf("route %s to %s added to %s (routes cannot be tagged)", defaultRoute, nat, id))
 		}
 	}
 	o := Outcome{Detail: strings.Join(slices.Concat(created, unchanged, skipped, failed), "; "), ResourceID: strings.Join(c.RouteTableIDs, ",")}

@@ -122,7 +122,9 @@ func applier(cfg config.Config, client *ec2.Client) app.Applier {
 	if cfg.Mode != config.ModeRemediate {
 		return nil
 	}
-	return remediate.New(client)
+	a := remediate.New(client)
+	a.AllowNATCreation = cfg.AllowNATCreation
+	return a
 }
 
 // stateTable is the alert memory, when a table is configured.

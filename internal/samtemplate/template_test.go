@@ -18,6 +18,7 @@ import (
 
 	"github.com/vpcmedic/vpcmedic/internal/app"
 	"github.com/vpcmedic/vpcmedic/internal/emulator"
+	"github.com/vpcmedic/vpcmedic/internal/remediate"
 	"github.com/vpcmedic/vpcmedic/internal/samtemplate"
 )
 
@@ -176,6 +177,7 @@ func TestParametersAndConditions(t *testing.T) {
 		{"SweepSchedule", "rate(1 hour)", nil},
 		{"AlertEmail", "", nil},
 		{"AlertTopicArn", "", nil},
+		{"AllowNatCreation", "false", []string{"true", "false"}},
 	}
 	for _, tt := range tests {
 		p, ok := tmpl.Parameters[tt.name]
@@ -189,6 +191,21 @@ func TestParametersAndConditions(t *testing.T) {
 		if !slices.Equal(p.AllowedValues, tt.allowed) {
 			t.Errorf("parameter %s allowed values = %v, want %v", tt.name, p.AllowedValues, tt.allowed)
 		}
+	}
+
+	// NAT gateways need both remediate mode and their own parameter.
+	var natCondition struct {
+		And []json.RawMessage `json:"Fn::And"`
+	}
+	decode(t, tmpl.Conditions["RemediateWithNat"].JSON(), &natCondition)
+	var parts []string
+	for _, raw := range natCondition.And {
+		var compact bytes.Buffer
+		_ = json.Compact(&compact, raw)
+		parts = append(parts, compact.String())
+	}
+	if want := []string{`{"Condition":"Remediate"}`, `{"Fn::Equals":[{"Ref":"AllowNatCreation"},"true"]}`}; !slices.Equal(parts, want) {
+		t.Errorf("condition RemediateWithNat = %v, want %v", parts, want)
 	}
 
 	conditional := map[string]string{"AlertTopic": "CreateAlertTopic", "AlertEmailSubscription": "SubscribeAlertEmail"}
@@ -325,8 +342,14 @@ func TestRolesAreReadOnlyAndLeastPrivilege(t *testing.T) {
 			if got, want := actionsUnder(fn, "Remediate"), app.RemediationActions(); !slices.Equal(got, want) {
 				t.Errorf("remediation actions:\n got %v\nwant %v", got, want)
 			}
-			if other := actionsUnder(fn, "!Remediate"); len(other) > 0 {
-				t.Errorf("actions granted only outside remediate mode: %v", other)
+			// What creating NAT gateways needs exists only with AllowNatCreation too.
+			if got, want := actionsUnder(fn, "RemediateWithNat"), (&remediate.Applier{}).NATActions(); !slices.Equal(got, want) {
+				t.Errorf("NAT gateway actions:\n got %v\nwant %v", got, want)
+			}
+			for _, condition := range []string{"!Remediate", "!RemediateWithNat"} {
+				if other := actionsUnder(fn, condition); len(other) > 0 {
+					t.Errorf("actions granted only under %s: %v", condition, other)
+				}
 			}
 			for _, arn := range fn.ManagedPolicyARNs {
 				_, name, _ := strings.Cut(arn.String(), ":policy/")
@@ -425,35 +448,58 @@ func decode(t *testing.T, raw json.RawMessage, into any) {
 // a creation: vpcmedic cannot retag or claim what it did not create.
 func TestRemediationIsNarrowedByConditions(t *testing.T) {
 	tmpl := projectTemplate(t)
+	created := map[string][]string{ // condition -> the created resource types to find
+		"Remediate":        {"ec2:CreateVpcEndpoint vpc-endpoint"},
+		"RemediateWithNat": {"ec2:AllocateAddress elastic-ip", "ec2:CreateNatGateway natgateway"},
+	}
 	for _, fn := range tmpl.Functions {
 		t.Run(fn.LogicalID, func(t *testing.T) {
-			var sawCreate, sawTags bool
-			for _, s := range fn.Statements {
-				if s.TemplateCondition != "Remediate" {
-					continue
-				}
-				var compact bytes.Buffer
-				_ = json.Compact(&compact, s.Condition)
-				cond := compact.String()
-				for _, r := range s.Resources {
-					if slices.Contains(s.Actions, "ec2:CreateVpcEndpoint") && strings.HasSuffix(r.Sub(), ":vpc-endpoint/*") {
-						sawCreate = true
-						if !strings.Contains(cond, `"aws:RequestTag/vpcmedic:managed":"true"`) {
-							t.Errorf("statement %q creates endpoints without requiring the vpcmedic:managed tag: %s", s.Sid, cond)
+			for condition, creations := range created {
+				var sawTags bool
+				sawCreate := map[string]bool{}
+				for _, s := range fn.Statements {
+					if s.TemplateCondition != condition {
+						continue
+					}
+					var compact bytes.Buffer
+					_ = json.Compact(&compact, s.Condition)
+					cond := compact.String()
+					for _, creation := range creations {
+						action, kind, _ := strings.Cut(creation, " ")
+						for _, r := range s.Resources {
+							if slices.Contains(s.Actions, action) && strings.HasSuffix(r.Sub(), ":"+kind+"/*") {
+								sawCreate[creation] = true
+								if !strings.Contains(cond, `"aws:RequestTag/vpcmedic:managed":"true"`) {
+									t.Errorf("statement %q creates %s without requiring the vpcmedic:managed tag: %s", s.Sid, kind, cond)
+								}
+							}
+						}
+					}
+					if slices.Contains(s.Actions, "ec2:CreateTags") {
+						sawTags = true
+						if !strings.Contains(cond, "ec2:CreateAction") {
+							t.Errorf("statement %q allows tagging outside a creation: %s", s.Sid, cond)
+						}
+					}
+					// A NAT gateway takes only an address vpcmedic allocated.
+					if slices.Contains(s.Actions, "ec2:CreateNatGateway") {
+						for _, r := range s.Resources {
+							if strings.HasSuffix(r.Sub(), ":elastic-ip/*") && !strings.Contains(cond, `"aws:ResourceTag/vpcmedic:managed":"true"`) {
+								t.Errorf("statement %q lets NAT gateways take any Elastic IP: %s", s.Sid, cond)
+							}
 						}
 					}
 				}
-				if slices.Contains(s.Actions, "ec2:CreateTags") {
-					sawTags = true
-					if !strings.Contains(cond, "ec2:CreateAction") {
-						t.Errorf("statement %q allows tagging outside a creation: %s", s.Sid, cond)
+				for _, creation := range creations {
+					if !sawCreate[creation] {
+						t.Errorf("%s: no statement for %s", condition, creation)
 					}
 				}
+				if !sawTags {
+					t.Errorf("%s: tagging statement missing", condition)
+				}
 			}
-			if !sawCreate || !sawTags {
-				t.Errorf("endpoint creation (%v) or tagging (%v) statement missing", sawCreate, sawTags)
-			}
-			for _, v := range []string{"DRY_RUN", "ALLOWED_VPCS", "MAX_CHANGES"} {
+			for _, v := range []string{"DRY_RUN", "ALLOWED_VPCS", "MAX_CHANGES", "ALLOW_NAT_CREATION"} {
 				if fn.Environment[v].IsZero() {
 					t.Errorf("environment lacks %s", v)
 				}
