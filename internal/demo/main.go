@@ -223,79 +223,42 @@ func say(format string, args ...any) {
 // createFunctionEvent is the event CloudTrail delivers to EventBridge when
 // a function is created in a VPC.
 func createFunctionEvent(fn *scenario.Function, now time.Time) string {
-	vpcConfig, _ := json.Marshal(map[string]any{"subnetIds": fn.SubnetIDs, "securityGroupIds": fn.SGIDs})
-	return fmt.Sprintf(`{
-  "version": "0",
-  "id": "4e1c2b7a-9d3f-4c8e-a1b2-6f5e4d3c2b1a",
-  "detail-type": "AWS API Call via CloudTrail",
-  "source": "aws.lambda",
-  "account": %[1]q,
-  "time": %[2]q,
-  "region": %[3]q,
-  "resources": [],
-  "detail": {
-    "eventVersion": "1.08",
-    "userIdentity": {
-      "type": "AssumedRole",
-      "arn": "arn:aws:sts::%[1]s:assumed-role/PlatformDeploy/ci",
-      "accountId": %[1]q,
-      "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::%[1]s:role/PlatformDeploy"}}
-    },
-    "eventTime": %[2]q,
-    "eventSource": "lambda.amazonaws.com",
-    "eventName": "CreateFunction20150331",
-    "awsRegion": %[3]q,
-    "requestParameters": {"functionName": %[4]q, "role": %[5]q, "vpcConfig": %[6]s},
-    "responseElements": {"functionName": %[4]q, "functionArn": %[7]q, "role": %[5]q, "vpcConfig": %[6]s, "state": "Pending"},
-    "eventID": "8f7e6d5c-4b3a-4291-8e7d-6c5b4a392817",
-    "readOnly": false,
-    "eventType": "AwsApiCall",
-    "recipientAccountId": %[1]q
-  }
-}`, emulator.Account, now.Format(time.RFC3339), emulator.Region, fn.Name, fn.RoleARN, vpcConfig, fn.ARN)
+	vpcConfig := map[string]any{"subnetIds": fn.SubnetIDs, "securityGroupIds": fn.SGIDs}
+	return apiCall("CreateFunction20150331", "4e1c2b7a-9d3f-4c8e-a1b2-6f5e4d3c2b1a", "8f7e6d5c-4b3a-4291-8e7d-6c5b4a392817", now,
+		map[string]any{"functionName": fn.Name, "role": fn.RoleARN, "vpcConfig": vpcConfig},
+		map[string]any{"functionName": fn.Name, "functionArn": fn.ARN, "role": fn.RoleARN, "vpcConfig": vpcConfig, "state": "Pending"})
 }
 
 // createESMEvent is the event CloudTrail delivers to EventBridge when the
 // mapping is created.
 func createESMEvent(w *scenario.MSKWorkload, now time.Time) string {
-	return fmt.Sprintf(`{
-  "version": "0",
-  "id": "0d9f6a4e-8c1b-4e7a-9b0c-2f4d5e6a7b8c",
-  "detail-type": "AWS API Call via CloudTrail",
-  "source": "aws.lambda",
-  "account": %[1]q,
-  "time": %[2]q,
-  "region": %[3]q,
-  "resources": [],
-  "detail": {
-    "eventVersion": "1.09",
-    "userIdentity": {
-      "type": "AssumedRole",
-      "arn": "arn:aws:sts::%[1]s:assumed-role/PlatformDeploy/ci",
-      "accountId": %[1]q,
-      "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::%[1]s:role/PlatformDeploy"}}
-    },
-    "eventTime": %[2]q,
-    "eventSource": "lambda.amazonaws.com",
-    "eventName": "CreateEventSourceMapping20150331",
-    "awsRegion": %[3]q,
-    "requestParameters": {
-      "eventSourceArn": %[4]q,
-      "functionName": %[5]q,
-      "topics": ["orders"],
-      "startingPosition": "LATEST"
-    },
-    "responseElements": {
-      "uUID": %[6]q,
-      "eventSourceArn": %[4]q,
-      "functionArn": %[7]q,
-      "state": "Creating",
-      "topics": ["orders"]
-    },
-    "eventID": "5b2c7e1a-3d4f-4a6b-8c9d-0e1f2a3b4c5d",
-    "readOnly": false,
-    "eventType": "AwsApiCall",
-    "recipientAccountId": %[1]q
-  }
-}`, emulator.Account, now.Format(time.RFC3339), emulator.Region, w.Cluster.ARN, w.Function.Name, w.ESM.UUID, w.Function.ARN)
+	topics := []string{"orders"}
+	return apiCall("CreateEventSourceMapping20150331", "0d9f6a4e-8c1b-4e7a-9b0c-2f4d5e6a7b8c", "5b2c7e1a-3d4f-4a6b-8c9d-0e1f2a3b4c5d", now,
+		map[string]any{"eventSourceArn": w.Cluster.ARN, "functionName": w.Function.Name, "topics": topics, "startingPosition": "LATEST"},
+		map[string]any{"uUID": w.ESM.UUID, "eventSourceArn": w.Cluster.ARN, "functionArn": w.Function.ARN, "state": "Creating", "topics": topics})
+}
+
+// apiCall is a Lambda API call as CloudTrail delivers it to EventBridge,
+// made by a deployment role.
+func apiCall(eventName, id, eventID string, now time.Time, request, response map[string]any) string {
+	at := now.Format(time.RFC3339)
+	event := map[string]any{
+		"version": "0", "id": id, "detail-type": "AWS API Call via CloudTrail", "source": "aws.lambda",
+		"account": emulator.Account, "time": at, "region": emulator.Region, "resources": []string{},
+		"detail": map[string]any{
+			"eventVersion": "1.09",
+			"userIdentity": map[string]any{
+				"type": "AssumedRole", "arn": "arn:aws:sts::" + emulator.Account + ":assumed-role/PlatformDeploy/ci", "accountId": emulator.Account,
+				"sessionContext": map[string]any{"sessionIssuer": map[string]any{"type": "Role", "arn": "arn:aws:iam::" + emulator.Account + ":role/PlatformDeploy"}},
+			},
+			"eventTime": at, "eventSource": "lambda.amazonaws.com", "eventName": eventName, "awsRegion": emulator.Region,
+			"requestParameters": request, "responseElements": response,
+			"eventID": eventID, "readOnly": false, "eventType": "AwsApiCall", "recipientAccountId": emulator.Account,
+		},
+	}
+	raw, err := json.MarshalIndent(event, "", "  ")
+	if err != nil {
+		panic(err) // maps of strings always marshal
+	}
+	return string(raw)
 }
