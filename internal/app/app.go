@@ -343,6 +343,7 @@ func change(w *workload.Workload, c plan.Change, status, reason string) report.C
 	return report.Change{
 		Action: c.Action, Target: c.Target, Status: status, Reason: reason,
 		Workload: w.ID, Service: c.Service, Command: c.Command, MonthlyCostUSD: c.MonthlyCostUSD,
+		IAMActions: c.IAMActions(),
 	}
 }
 

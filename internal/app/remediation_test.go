@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,6 +68,11 @@ func TestRemediateFixesAndReChecks(t *testing.T) {
 	}
 	if n := changeStatuses(rep); n[report.ChangeCreated] != 3 || len(rep.Changes) != 3 {
 		t.Errorf("changes = %+v", rep.Changes)
+	}
+	for _, c := range rep.Changes {
+		if c.Action == "create-interface-endpoint" && !slices.Contains(c.IAMActions, "ec2:CreateVpcEndpoint") {
+			t.Errorf("change %s names IAM actions %v", c.Action, c.IAMActions)
+		}
 	}
 	if eps := liveEndpoints(t, srv, w.VPC.ID); len(eps) != 2 {
 		t.Errorf("%d endpoints after remediation, want lambda and sts", len(eps))

@@ -130,6 +130,8 @@ type Change struct {
 	// Command is the AWS CLI command that makes the change by hand.
 	Command        string  `json:"command,omitempty"`
 	MonthlyCostUSD float64 `json:"monthlyCostUsd,omitempty"`
+	// IAMActions are the permissions the change needs.
+	IAMActions []string `json:"iamActions,omitempty"`
 }
 
 // Alert records the message sent to on-call.
