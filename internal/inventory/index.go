@@ -10,6 +10,7 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 
+	"github.com/vpcmedic/vpcmedic/internal/lambdaarn"
 	"github.com/vpcmedic/vpcmedic/internal/workload"
 )
 
@@ -55,7 +56,7 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 			return nil, fmt.Errorf("list functions: %w", err)
 		}
 		for _, f := range page.Functions {
-			roles[unqualified(aws.ToString(f.FunctionArn))] = aws.ToString(f.Role)
+			roles[lambdaarn.Unqualified(aws.ToString(f.FunctionArn), "", "")] = aws.ToString(f.Role)
 			if w := functionWorkload(f); w.Network.VPCID != "" {
 				out = append(out, w)
 			}
@@ -91,7 +92,7 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 
 // functionWorkload builds a function workload from its configuration.
 func functionWorkload(f lambdatypes.FunctionConfiguration) *workload.Workload {
-	fnARN := unqualified(aws.ToString(f.FunctionArn))
+	fnARN := lambdaarn.Unqualified(aws.ToString(f.FunctionArn), "", "")
 	w := &workload.Workload{
 		Kind:             workload.KindFunction,
 		ID:               fnARN,
@@ -147,7 +148,7 @@ func (r *Reader) functionTags(ctx context.Context, workloads []*workload.Workloa
 			for _, t := range m.Tags {
 				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 			}
-			byARN[unqualified(aws.ToString(m.ResourceARN))] = tags
+			byARN[lambdaarn.Unqualified(aws.ToString(m.ResourceARN), "", "")] = tags
 		}
 	}
 	for _, w := range fns {

@@ -23,6 +23,7 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 
+	"github.com/vpcmedic/vpcmedic/internal/lambdaarn"
 	"github.com/vpcmedic/vpcmedic/internal/workload"
 )
 
@@ -183,7 +184,7 @@ func (r *Reader) kafkaWorkload(ctx context.Context, cfg lambdatypes.EventSourceM
 	w := &workload.Workload{
 		Kind:        workload.KindKafkaESM,
 		ID:          aws.ToString(cfg.UUID),
-		FunctionARN: unqualified(aws.ToString(cfg.FunctionArn)),
+		FunctionARN: lambdaarn.Unqualified(aws.ToString(cfg.FunctionArn), "", ""),
 		Kafka: &workload.Kafka{
 			EventSourceARN:        source,
 			Topics:                cfg.Topics,
@@ -211,7 +212,7 @@ func (r *Reader) kafkaWorkload(ctx context.Context, cfg lambdatypes.EventSourceM
 			}
 		}
 	}
-	fnName := functionName(w.FunctionARN)
+	fnName := lambdaarn.Name(w.FunctionARN)
 	switch {
 	case selfManaged:
 		w.Kafka.Source = workload.SourceSelfManagedKafka
@@ -415,22 +416,4 @@ func (r *Reader) Function(ctx context.Context, nameOrARN string) (*workload.Work
 	}
 	w.Function.Tags = tags.Tags
 	return w, nil
-}
-
-func unqualified(fnARN string) string {
-	a, err := arn.Parse(fnARN)
-	if err != nil {
-		return fnARN
-	}
-	if parts := strings.Split(a.Resource, ":"); len(parts) > 2 {
-		a.Resource = strings.Join(parts[:2], ":")
-	}
-	return a.String()
-}
-
-func functionName(fnARN string) string {
-	if a, err := arn.Parse(fnARN); err == nil {
-		return strings.TrimPrefix(a.Resource, "function:")
-	}
-	return fnARN
 }

@@ -3,7 +3,7 @@ package trail
 import (
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/vpcmedic/vpcmedic/internal/lambdaarn"
 )
 
 // Lambda API names (event names without their version suffix).
@@ -39,9 +39,9 @@ func parseESM(t *Trigger, req, resp node) error {
 		Topics:         pick("topics").strs(),
 	}
 	if fn := resp.get("functionArn").str(); fn != "" {
-		e.FunctionARN = unqualifiedFunctionARN(fn, t.Account, t.Region)
+		e.FunctionARN = lambdaarn.Unqualified(fn, t.Account, t.Region)
 	} else if fn := req.get("functionName").str(); fn != "" {
-		e.FunctionARN = unqualifiedFunctionARN(fn, t.Account, t.Region)
+		e.FunctionARN = lambdaarn.Unqualified(fn, t.Account, t.Region)
 	}
 	if p := pick("provisionedPollerConfig"); p.isObject() {
 		pc := &PollerConfig{}
@@ -87,11 +87,11 @@ func parseFunction(t *Trigger, req, resp node) error {
 	if name == "" {
 		return missing("functionName")
 	}
-	f := &FunctionChange{ARN: unqualifiedFunctionARN(name, t.Account, t.Region)}
+	f := &FunctionChange{ARN: lambdaarn.Unqualified(name, t.Account, t.Region)}
 	if fnARN := resp.get("functionArn").str(); fnARN != "" {
-		f.ARN = unqualifiedFunctionARN(fnARN, t.Account, t.Region)
+		f.ARN = lambdaarn.Unqualified(fnARN, t.Account, t.Region)
 	}
-	f.Name = functionName(f.ARN)
+	f.Name = lambdaarn.Name(f.ARN)
 	// The request says whether the VPC config changed: absent means
 	// unchanged, empty lists mean detached. The response adds the VPC ID.
 	if vc := req.get("vpcConfig"); vc.exists() {
@@ -109,47 +109,4 @@ func parseFunction(t *Trigger, req, resp node) error {
 	t.Function = f
 	t.add(KindFunction, f.ARN)
 	return nil
-}
-
-// unqualifiedFunctionARN turns a function name, partial ARN or (qualified)
-// ARN into the unqualified function ARN that identifies the function.
-func unqualifiedFunctionARN(nameOrARN, account, region string) string {
-	if a, err := arn.Parse(nameOrARN); err == nil {
-		// resource is function:NAME[:QUALIFIER]
-		parts := strings.Split(a.Resource, ":")
-		if len(parts) >= 2 && parts[0] == "function" {
-			a.Resource = "function:" + parts[1]
-		}
-		return a.String()
-	}
-	// Partial ARN "ACCOUNT:function:NAME[:QUALIFIER]" or a bare name.
-	parts := strings.Split(nameOrARN, ":")
-	name := parts[0]
-	if len(parts) >= 3 && parts[1] == "function" {
-		account, name = parts[0], parts[2]
-	}
-	if account == "" || region == "" {
-		return nameOrARN
-	}
-	return arn.ARN{Partition: partitionOf(region), Service: "lambda", Region: region, AccountID: account, Resource: "function:" + name}.String()
-}
-
-func functionName(fnARN string) string {
-	if a, err := arn.Parse(fnARN); err == nil {
-		return strings.TrimPrefix(a.Resource, "function:")
-	}
-	return fnARN
-}
-
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "eusc-"):
-		return "aws-eusc"
-	default:
-		return "aws"
-	}
 }
