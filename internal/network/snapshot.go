@@ -15,9 +15,63 @@ type Snapshot struct {
 	SecurityGroups   []SecurityGroup
 	NetworkACLs      []NetworkACL
 	// PrefixLists holds the CIDRs of the managed prefix lists that
-	// security group rules reference, by prefix list ID.
+	// security group rules and gateway endpoint routes reference, by prefix
+	// list ID.
 	PrefixLists map[string][]netip.Prefix
+	// BlockPublicAccess is the account's VPC Block Public Access setting in
+	// the Region, with the exclusions that apply to this VPC and its subnets.
+	BlockPublicAccess BlockPublicAccess
 }
+
+// VPC Block Public Access modes (InternetGatewayBlockMode).
+const (
+	BPAOff                = "off"
+	BPABlockBidirectional = "block-bidirectional"
+	BPABlockIngress       = "block-ingress"
+)
+
+// VPC Block Public Access exclusion modes (InternetGatewayExclusionMode).
+const (
+	BPAAllowBidirectional = "allow-bidirectional"
+	BPAAllowEgress        = "allow-egress"
+)
+
+// BlockPublicAccess is the account-level VPC Block Public Access option
+// (DescribeVpcBlockPublicAccessOptions) and the exclusions of this VPC and
+// its subnets (DescribeVpcBlockPublicAccessExclusions) that are in effect.
+type BlockPublicAccess struct {
+	// Read is false when the options could not be read or were not asked
+	// for: nothing is then assumed about them.
+	Read bool
+	// Mode is off, block-bidirectional or block-ingress.
+	Mode string
+	// VPCExclusion is the exclusion mode of the VPC as a whole (empty when
+	// none is in effect); SubnetExclusions the same per subnet ID.
+	VPCExclusion     string
+	SubnetExclusions map[string]string
+	// ExclusionIDs name the exclusions for the evidence, by VPC or subnet ID.
+	ExclusionIDs map[string]string
+}
+
+// EncryptionControl is the VPC's encryption control (Vpc.EncryptionControl).
+type EncryptionControl struct {
+	ID string
+	// Mode is monitor or enforce; empty when the VPC has none.
+	Mode  string
+	State string
+	// Exclusions holds the resource exclusions by kind (internet-gateway,
+	// nat-gateway, egress-only-internet-gateway, lambda, ...) and their
+	// state (enabled, enabling, disabled, ...).
+	Exclusions map[string]string
+}
+
+// Encryption control exclusion kinds, as the API's ResourceExclusions names them.
+const (
+	ExclusionInternetGateway   = "internet-gateway"
+	ExclusionNATGateway        = "nat-gateway"
+	ExclusionEgressOnlyGateway = "egress-only-internet-gateway"
+	ExclusionLambda            = "lambda"
+)
 
 // VPC holds the VPC-wide settings.
 type VPC struct {
@@ -29,6 +83,8 @@ type VPC struct {
 	// "AmazonProvidedDNS" is the default.
 	DNSServers []string
 	Tags       map[string]string
+	// EncryptionControl is the VPC's encryption control, if any.
+	EncryptionControl EncryptionControl
 }
 
 // Subnet is one subnet of the VPC.
@@ -74,15 +130,33 @@ type Route struct {
 	Active bool
 }
 
+// NAT gateway availability modes.
+const (
+	NATZonal    = "zonal"
+	NATRegional = "regional"
+)
+
 // NATGateway is one NAT gateway of the VPC.
 type NATGateway struct {
-	ID       string
+	ID string
+	// SubnetID is the subnet of a zonal NAT gateway; a regional one has none.
 	SubnetID string
 	// State is pending, available, deleting, deleted or failed.
 	State string
 	// Connectivity is public or private.
 	Connectivity string
+	// AvailabilityMode is zonal (the default) or regional.
+	AvailabilityMode string
+	// AutoProvisionZones is enabled when AWS manages a regional NAT
+	// gateway's zones, disabled when they are managed by hand.
+	AutoProvisionZones string
+	// Zones are the Availability Zones where a regional NAT gateway has an
+	// address in use (its NatGatewayAddresses), in order.
+	Zones []string
 }
+
+// Regional reports whether the NAT gateway is a regional (multi-zone) one.
+func (n NATGateway) Regional() bool { return n.AvailabilityMode == NATRegional }
 
 // InternetGateway is an internet gateway attached to the VPC.
 type InternetGateway struct {
@@ -101,6 +175,11 @@ type Endpoint struct {
 	SecurityGroupIDs []string
 	RouteTableIDs    []string
 	PrivateDNS       bool
+	// PrivateDNSOnlyForInboundResolver is set on an interface endpoint
+	// (S3) whose private DNS answers only queries from Route 53 Resolver
+	// inbound endpoints: the VPC's own traffic keeps using the gateway
+	// endpoint, so it does not shadow it.
+	PrivateDNSOnlyForInboundResolver bool
 	// Policy is the policy document; empty means the default full access.
 	Policy string
 	Tags   map[string]string
