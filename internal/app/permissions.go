@@ -31,7 +31,7 @@ var (
 	}
 	esmActions      = []string{"lambda:GetEventSourceMapping", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
 	functionActions = []string{"lambda:GetFunctionConfiguration", "lambda:ListTags"}
-	listActions     = []string{"lambda:ListEventSourceMappings", "lambda:ListFunctions", "tag:GetResources", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
+	listActions     = []string{"lambda:ListEventSourceMappings", "lambda:ListFunctions", "lambda:GetFunction", "tag:GetResources", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
 	// Finding the VPC of a changed resource reads a subset of the topology.
 	resolveActions = []string{
 		"ec2:DescribeRouteTables", "ec2:DescribeSubnets", "ec2:DescribeNatGateways", "ec2:DescribeVpcEndpoints",

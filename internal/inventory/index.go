@@ -18,6 +18,9 @@ import (
 type Lister interface {
 	lambda.ListEventSourceMappingsAPIClient
 	lambda.ListFunctionsAPIClient
+	// GetFunction reads what ListFunctions leaves out: the state of each
+	// VPC function.
+	lambda.GetFunctionAPIClient
 }
 
 // All lists every Kafka event source mapping and every VPC-attached
@@ -62,6 +65,10 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 			}
 		}
 	}
+	out, err := functionStates(ctx, list, out)
+	if err != nil {
+		return nil, err
+	}
 	// ListFunctions carries no tags, and the tags correct what a function
 	// needs.
 	if err := scoped.functionTags(ctx, out); err != nil {
@@ -99,8 +106,9 @@ func functionWorkload(f lambdatypes.FunctionConfiguration) *workload.Workload {
 		Name:             aws.ToString(f.FunctionName),
 		FunctionARN:      fnARN,
 		ExecutionRoleARN: aws.ToString(f.Role),
-		Function:         &workload.Function{RoleARN: aws.ToString(f.Role), State: string(f.State)},
+		Function:         &workload.Function{RoleARN: aws.ToString(f.Role)},
 	}
+	setLambdaState(w.Function, f)
 	if f.Environment != nil {
 		w.Function.Environment = f.Environment.Variables
 	}

@@ -403,8 +403,11 @@ func (r *Reader) Function(ctx context.Context, nameOrARN string) (*workload.Work
 		return nil, fmt.Errorf("get function configuration %s: %w", nameOrARN, err)
 	}
 	w := functionWorkload(lambdatypes.FunctionConfiguration{
-		FunctionArn: out.FunctionArn, FunctionName: out.FunctionName, Role: out.Role, State: out.State,
+		FunctionArn: out.FunctionArn, FunctionName: out.FunctionName, Role: out.Role,
 		Environment: out.Environment, VpcConfig: out.VpcConfig,
+		State: out.State, StateReason: out.StateReason, StateReasonCode: out.StateReasonCode,
+		LastUpdateStatus: out.LastUpdateStatus, LastUpdateStatusReason: out.LastUpdateStatusReason,
+		LastUpdateStatusReasonCode: out.LastUpdateStatusReasonCode,
 	})
 	if w.Network.VPCID == "" {
 		return w, nil

@@ -80,7 +80,17 @@ type Function struct {
 	Environment map[string]string
 	Tags        map[string]string
 	IPv6        bool
-	State       string
+	// State is Lambda's word on whether the function can run (Pending,
+	// Active, Inactive, Failed, ...), with its StateReason and
+	// StateReasonCode; empty when it was not read.
+	State           string
+	StateReason     string
+	StateReasonCode string
+	// LastUpdateStatus is how the last change to the function's code or
+	// configuration went (InProgress, Successful, Failed), and why.
+	LastUpdateStatus           string
+	LastUpdateStatusReason     string
+	LastUpdateStatusReasonCode string
 }
 
 // Database is a database endpoint inside a VPC that a function connects
