@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,11 +38,13 @@ const (
 	Sweep           = "sweep"
 )
 
-// sources says which event sources each function handles.
-var sources = map[string]string{
-	OnLambdaChange:  trail.SourceLambda,
-	OnNetworkChange: trail.SourceEC2,
-	Sweep:           trail.SourceSchedule,
+// sources says which event sources each function handles: MSK changes go
+// to on-lambda-change, since they are checked as changes of the mappings
+// on the cluster.
+var sources = map[string][]string{
+	OnLambdaChange:  {trail.SourceLambda, trail.SourceKafka},
+	OnNetworkChange: {trail.SourceEC2},
+	Sweep:           {trail.SourceSchedule},
 }
 
 // App runs the pipeline for one of the functions.
@@ -114,8 +117,8 @@ func (a *App) emptyReport(t trail.Trigger) report.Report {
 func (a *App) Run(ctx context.Context, t trail.Trigger) (report.Report, error) {
 	log := a.Log.With("eventId", t.EventID, "eventName", t.EventName, "function", a.Function)
 	rep := a.emptyReport(t)
-	if want := sources[a.Function]; t.Source != want {
-		return rep, &TerminalError{Err: fmt.Errorf("%s handles %s events, not %s %s (event %s)", a.Function, want, t.Source, t.EventName, t.EventID)}
+	if want := sources[a.Function]; !slices.Contains(want, t.Source) {
+		return rep, &TerminalError{Err: fmt.Errorf("%s handles %s events, not %s %s (event %s)", a.Function, strings.Join(want, " and "), t.Source, t.EventName, t.EventID)}
 	}
 	for _, skipIf := range []func(context.Context, trail.Trigger) (string, error){a.ownChange, a.duplicate} {
 		if rep.Trigger.Skip != "" {
@@ -210,6 +213,10 @@ func (a *App) resolve(ctx context.Context, t trail.Trigger) ([]*workload.Workloa
 			return nil, fmt.Sprintf("function %s is not attached to a VPC", t.Function.ARN), nil
 		}
 		return []*workload.Workload{w}, "", nil
+	case t.Kafka != nil:
+		return a.kafkaWorkloads(ctx, t.Kafka)
+	case t.Source == trail.SourceEC2 && t.AllVPCs != "":
+		return a.workloadsInVPCs(ctx, t.AllVPCs)
 	case t.Source == trail.SourceEC2:
 		vpcs, complete, err := a.Topology.VPCsOf(ctx, t)
 		if err != nil {

@@ -31,11 +31,16 @@ var (
 	}
 	esmActions      = []string{"lambda:GetEventSourceMapping", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
 	functionActions = []string{"lambda:GetFunctionConfiguration", "lambda:ListTags"}
-	listActions     = []string{"lambda:ListEventSourceMappings", "lambda:ListFunctions", "lambda:GetFunction", "tag:GetResources", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
+	// An MSK change is mapped to the mappings of its cluster or VPC
+	// connection, each then read as a mapping change is.
+	kafkaChangeActions = []string{"lambda:ListEventSourceMappings"}
+	listActions        = []string{"lambda:ListEventSourceMappings", "lambda:ListFunctions", "lambda:GetFunction", "tag:GetResources", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
 	// Finding the VPC of a changed resource reads a subset of the topology.
 	resolveActions = []string{
 		"ec2:DescribeRouteTables", "ec2:DescribeSubnets", "ec2:DescribeNatGateways", "ec2:DescribeVpcEndpoints",
 		"ec2:DescribeSecurityGroups", "ec2:DescribeNetworkAcls", "ec2:DescribeInternetGateways",
+		// A group revoked by name is looked up in the default VPC.
+		"ec2:DescribeVpcs",
 	}
 )
 
@@ -44,7 +49,7 @@ func Actions(function string) []string {
 	var all []string
 	switch function {
 	case OnLambdaChange:
-		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, esmActions, functionActions)
+		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, esmActions, functionActions, kafkaChangeActions)
 	case OnNetworkChange:
 		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, listActions, resolveActions)
 	case Sweep:

@@ -17,6 +17,7 @@ import (
 
 	"github.com/vpcmedic/vpcmedic/internal/emulator"
 	"github.com/vpcmedic/vpcmedic/internal/samtemplate"
+	"github.com/vpcmedic/vpcmedic/internal/trail"
 )
 
 // unmatchedDir holds samples that no rule may match.
@@ -66,8 +67,9 @@ func TestSampleDirectoryIsNamedAfterTheFunction(t *testing.T) {
 	}
 }
 
-// Every rule must match every sample of its function's directory and nothing else, including
-// the look-alikes and failed calls in events/unmatched. EventBridge's own TestEventPattern
+// Every sample of a function's directory must be matched by exactly one rule, one of that
+// function's rules, and nothing else may match, including the look-alikes and failed calls in
+// events/unmatched; every rule must match some sample. EventBridge's own TestEventPattern
 // decides, as served by the local emulator.
 func TestRulesMatchExactlyTheirSamples(t *testing.T) {
 	tmpl := projectTemplate(t)
@@ -101,25 +103,50 @@ func TestRulesMatchExactlyTheirSamples(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dirs := slices.Sorted(maps.Keys(samples))
+	matchedBy := map[string][]samtemplate.Rule{} // sample path -> the rules that match it
 	for _, rule := range tmpl.EventRules() {
-		own := sampleDir(rule.Targets[0].FunctionLogicalID)
-		t.Run(rule.LogicalID, func(t *testing.T) {
-			for _, dir := range dirs {
-				for _, s := range samples[dir] {
-					out, err := client.TestEventPattern(ctx, &eventbridge.TestEventPatternInput{
-						EventPattern: aws.String(string(rule.EventPattern)),
-						Event:        aws.String(string(s.body)),
-					})
-					if err != nil {
-						t.Fatalf("TestEventPattern(%s, %s): %v", rule.LogicalID, s.path(), err)
-					}
-					if want := dir == own; out.Result != want {
-						t.Errorf("%s: matched = %v, want %v (pattern %s)", s.path(), out.Result, want, rule.EventPattern)
-					}
+		matches := 0
+		for _, dir := range slices.Sorted(maps.Keys(samples)) {
+			for _, s := range samples[dir] {
+				out, err := client.TestEventPattern(ctx, &eventbridge.TestEventPatternInput{
+					EventPattern: aws.String(string(rule.EventPattern)),
+					Event:        aws.String(string(s.body)),
+				})
+				if err != nil {
+					t.Fatalf("TestEventPattern(%s, %s): %v", rule.LogicalID, s.path(), err)
+				}
+				if out.Result {
+					matchedBy[s.path()] = append(matchedBy[s.path()], rule)
+					matches++
 				}
 			}
-		})
+		}
+		if matches == 0 {
+			t.Errorf("rule %s matches no sample (pattern %s)", rule.LogicalID, rule.EventPattern)
+		}
+	}
+	// The schedule's samples are EventBridge's own events: no event rule may match them either.
+	scheduled := map[string]bool{unmatchedDir: true}
+	for _, rule := range tmpl.ScheduleRules() {
+		scheduled[sampleDir(rule.Targets[0].FunctionLogicalID)] = true
+	}
+	for _, dir := range slices.Sorted(maps.Keys(samples)) {
+		for _, s := range samples[dir] {
+			rules := matchedBy[s.path()]
+			var names []string
+			for _, r := range rules {
+				names = append(names, r.LogicalID)
+			}
+			switch {
+			case scheduled[dir] && len(rules) > 0:
+				t.Errorf("%s: matched by %v, want no event rule", s.path(), names)
+			case scheduled[dir]:
+			case len(rules) != 1:
+				t.Errorf("%s: matched by %v, want exactly one rule of %s", s.path(), names, dir)
+			case sampleDir(rules[0].Targets[0].FunctionLogicalID) != dir:
+				t.Errorf("%s: matched by %s, which targets %s", s.path(), names[0], rules[0].Targets[0].FunctionLogicalID)
+			}
+		}
 	}
 
 	// A schedule rule delivers EventBridge's scheduled event; its samples must look like one.
@@ -133,6 +160,58 @@ func TestRulesMatchExactlyTheirSamples(t *testing.T) {
 			if ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" {
 				t.Errorf("%s: detail-type %q from %q, want a Scheduled Event from aws.events", s.path(), ev.DetailType, ev.Source)
 			}
+		}
+	}
+}
+
+// The rules deliver exactly the events internal/trail parses: an event name a rule delivers
+// that trail cannot read would be parked in the dead-letter queue, and one trail reads that no
+// rule delivers is never watched.
+func TestRulesDeliverTheEventsTrailParses(t *testing.T) {
+	tmpl := projectTemplate(t)
+	want := map[string][]string{
+		trail.SourceLambda: trail.LambdaActions(),
+		trail.SourceEC2:    trail.EC2Actions(),
+		trail.SourceKafka:  trail.KafkaActions(),
+	}
+	got := map[string][]string{}
+	for _, rule := range tmpl.EventRules() {
+		var pattern struct {
+			Source []string
+			Detail struct {
+				EventSource []string
+				EventName   []json.RawMessage
+			}
+		}
+		decode(t, rule.EventPattern, &pattern)
+		if len(pattern.Source) != 1 || len(pattern.Detail.EventSource) != 1 ||
+			pattern.Detail.EventSource[0] != strings.TrimPrefix(pattern.Source[0], "aws.")+".amazonaws.com" {
+			t.Errorf("rule %s: source %v, eventSource %v: want one source and its CloudTrail eventSource", rule.LogicalID, pattern.Source, pattern.Detail.EventSource)
+			continue
+		}
+		source := pattern.Source[0]
+		for _, raw := range pattern.Detail.EventName {
+			var exact string
+			var prefix struct{ Prefix string }
+			switch {
+			case json.Unmarshal(raw, &exact) == nil:
+				got[source] = append(got[source], exact)
+			case json.Unmarshal(raw, &prefix) == nil && strings.HasSuffix(prefix.Prefix, "20"):
+				// Lambda's API version suffix (20150331) follows the API name.
+				got[source] = append(got[source], strings.TrimSuffix(prefix.Prefix, "20"))
+			default:
+				t.Errorf("rule %s: eventName %s is neither a name nor a name followed by its version prefix", rule.LogicalID, raw)
+			}
+		}
+	}
+	for _, source := range slices.Sorted(maps.Keys(want)) {
+		if g := slices.Sorted(slices.Values(got[source])); !slices.Equal(g, want[source]) {
+			t.Errorf("rules deliver %s events %v, trail parses %v", source, g, want[source])
+		}
+	}
+	for source := range got {
+		if _, ok := want[source]; !ok {
+			t.Errorf("a rule delivers %s events, which trail does not parse", source)
 		}
 	}
 }

@@ -2,7 +2,11 @@ package trail
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // ec2Parsers holds the EC2 calls that can break a workload's path. Creating
@@ -30,15 +34,21 @@ var ec2Parsers = map[string]func(*Trigger, node, node) error{
 	"DeleteInternetGateway":        parseInternetGateway,
 	"ModifyVpcAttribute":           parseModifyVPCAttribute,
 	"AssociateDhcpOptions":         parseAssociateDHCPOptions,
+	// An IPv6 default route to a deleted egress-only gateway is a blackhole.
+	"DeleteEgressOnlyInternetGateway": parseDeleteEgressOnlyIGW,
+	// VPC Block Public Access can cut every internet and NAT path.
+	"ModifyVpcBlockPublicAccessOptions":   parseModifyBPAOptions,
+	"CreateVpcBlockPublicAccessExclusion": parseBPAExclusion,
+	"ModifyVpcBlockPublicAccessExclusion": parseBPAExclusion,
+	"DeleteVpcBlockPublicAccessExclusion": parseBPAExclusion,
 }
 
 // EC2Actions lists the EC2 event names vpcmedic handles.
-func EC2Actions() []string {
-	out := make([]string, 0, len(ec2Parsers))
-	for name := range ec2Parsers {
-		out = append(out, name)
-	}
-	return out
+func EC2Actions() []string { return keys(ec2Parsers) }
+
+// keys returns a parser table's event names, sorted.
+func keys(parsers map[string]func(*Trigger, node, node) error) []string {
+	return slices.Sorted(maps.Keys(parsers))
 }
 
 // request reads the request parameters of either EC2 serialisation: newer
@@ -54,6 +64,15 @@ func ec2Request(t *Trigger, req node) request {
 }
 
 func (r request) get(key string) node { return r.n.get(key) }
+
+// ec2Response reads the response elements of either serialisation:
+// {"<Action>Response": {...}} or the members at the top.
+func ec2Response(t *Trigger, resp node) node {
+	if wrapped := resp.get(t.Action + "Response"); wrapped.isObject() {
+		return wrapped
+	}
+	return resp
+}
 
 // required returns a member's string value or an error naming it.
 func (r request) required(key string) (string, error) {
@@ -87,7 +106,12 @@ var routeTargets = []struct{ member, kind string }{
 	{"localGatewayId", KindRouteTarget},
 	{"carrierGatewayId", KindRouteTarget},
 	{"coreNetworkArn", KindRouteTarget},
+	{"odbNetworkArn", KindRouteTarget}, // an Oracle Database@AWS network
 }
+
+// localTarget is the member of ReplaceRoute that resets a route to its
+// default target, local; the route then names no other target.
+const localTarget = "localTarget"
 
 func parseRoute(t *Trigger, req, _ node) error {
 	r := ec2Request(t, req)
@@ -115,6 +139,9 @@ func parseRoute(t *Trigger, req, _ node) error {
 			}
 			break
 		}
+	}
+	if reset, _ := r.get(localTarget).boolean(); reset && rc.TargetID == "" {
+		rc.TargetKind, rc.TargetID = localTarget, "local"
 	}
 	if rc.TargetID == "" && t.Action != "DeleteRoute" {
 		return fmt.Errorf("requestParameters names no route target")
@@ -244,26 +271,56 @@ func parseDeleteVPCEndpoints(t *Trigger, req, _ node) error {
 	return nil
 }
 
+// parseRevokeSecurityGroup reads a revoke by group ID or, for ingress in
+// the default VPC, by group name; by permission sets, by rule IDs, or by
+// the older top-level protocol, ports and CIDR.
 func parseRevokeSecurityGroup(t *Trigger, req, _ node) error {
 	r := ec2Request(t, req)
 	group := r.get("groupId").str()
-	ruleIDs := r.get("securityGroupRuleIds").strs()
-	if group == "" {
-		// EC2-Classic style revokes by name do not apply to VPC groups.
+	name := r.get("groupName").str()
+	switch {
+	case group == "" && name == "":
+		return missing("groupId or groupName")
+	case group == "" && t.Action != "RevokeSecurityGroupIngress":
+		// EC2 takes a group name for ingress rules only.
 		return missing("groupId")
 	}
+	ruleIDs := r.get("securityGroupRuleIds").strs()
 	for _, p := range r.get("ipPermissions").list() {
 		t.Permissions = append(t.Permissions, parsePermission(p))
+	}
+	if p, ok := topLevelPermission(r); ok && len(t.Permissions) == 0 {
+		t.Permissions = append(t.Permissions, p)
 	}
 	if len(t.Permissions) == 0 && len(ruleIDs) == 0 {
 		return missing("ipPermissions or securityGroupRuleIds")
 	}
 	t.add(KindSecurityGroup, group)
+	if group == "" {
+		t.add(KindSecurityGroupName, name)
+	}
 	t.add(KindSecurityGroupRule, ruleIDs...)
 	for _, p := range t.Permissions {
 		t.add(KindSecurityGroup, p.GroupIDs...)
 	}
 	return nil
+}
+
+// topLevelPermission reads the permission that older revoke calls give as
+// top-level members (ipProtocol, fromPort, toPort, cidrIp).
+func topLevelPermission(r request) (Permission, bool) {
+	p := Permission{Protocol: r.get("ipProtocol").str()}
+	if v, ok := r.get("fromPort").integer(); ok {
+		p.FromPort = &v
+	}
+	if v, ok := r.get("toPort").integer(); ok {
+		p.ToPort = &v
+	}
+	if c := r.get("cidrIp").str(); c != "" {
+		p.CIDRs = []string{c}
+	}
+	named := r.get("sourceSecurityGroupName").str() != ""
+	return p, p.Protocol != "" || len(p.CIDRs) > 0 || named
 }
 
 func parsePermission(p node) Permission {
@@ -405,4 +462,83 @@ func parseAssociateDHCPOptions(t *Trigger, req, _ node) error {
 	t.add(KindVPC, vpc)
 	t.add(KindDHCPOptions, opts)
 	return nil
+}
+
+func parseDeleteEgressOnlyIGW(t *Trigger, req, _ node) error {
+	id, err := ec2Request(t, req).required("EgressOnlyInternetGatewayId")
+	if err != nil {
+		return err
+	}
+	t.add(KindEgressOnlyIGW, id)
+	t.AllVPCs = fmt.Sprintf("egress-only internet gateway %s is deleted and the event does not name its VPC", id)
+	return nil
+}
+
+// parseModifyBPAOptions reads the account's new Block Public Access mode:
+// it applies to every VPC of the Region, except the excluded ones.
+func parseModifyBPAOptions(t *Trigger, req, _ node) error {
+	mode := ec2Request(t, req).get("InternetGatewayBlockMode").str()
+	t.BlockPublicAccess = &BlockPublicAccessChange{Mode: mode}
+	t.AllVPCs = "VPC Block Public Access is an account-wide setting of the Region"
+	if mode != "" {
+		t.AllVPCs += fmt.Sprintf(" (now %s)", mode)
+	}
+	return nil
+}
+
+// parseBPAExclusion reads an exclusion change. A create names the VPC or
+// subnet; a modify or delete only the exclusion ID, and the response the
+// excluded resource when CloudTrail recorded it.
+func parseBPAExclusion(t *Trigger, req, resp node) error {
+	r := ec2Request(t, req)
+	excl := ec2Response(t, resp).get("vpcBlockPublicAccessExclusion")
+	c := &BlockPublicAccessChange{
+		ExclusionID:   r.get("ExclusionId").str(),
+		ExclusionMode: r.get("InternetGatewayExclusionMode").str(),
+		ResourceARN:   excl.get("resourceArn").str(),
+	}
+	if c.ExclusionID == "" {
+		c.ExclusionID = excl.get("exclusionId").str()
+	}
+	if c.ExclusionMode == "" {
+		c.ExclusionMode = excl.get("internetGatewayExclusionMode").str()
+	}
+	vpc, subnet := r.get("VpcId").str(), r.get("SubnetId").str()
+	if vpc == "" && subnet == "" {
+		vpc, subnet = excludedResource(c.ResourceARN)
+	}
+	switch {
+	case t.Action == "CreateVpcBlockPublicAccessExclusion" && vpc == "" && subnet == "":
+		return missing("VpcId or SubnetId")
+	case t.Action != "CreateVpcBlockPublicAccessExclusion" && c.ExclusionID == "":
+		return missing("ExclusionId")
+	}
+	t.BlockPublicAccess = c
+	t.add(KindBPAExclusion, c.ExclusionID)
+	t.add(KindSubnet, subnet)
+	if vpc != "" {
+		t.VPCID = vpc
+		t.add(KindVPC, vpc)
+	}
+	if vpc == "" && subnet == "" {
+		t.AllVPCs = fmt.Sprintf("the event names only exclusion %s, not the VPC or subnet it excludes", c.ExclusionID)
+	}
+	return nil
+}
+
+// excludedResource returns the VPC or subnet ID of an exclusion's resource
+// ARN (arn:aws:ec2:REGION:ACCOUNT:vpc/vpc-… or …:subnet/subnet-…).
+func excludedResource(resourceARN string) (vpc, subnet string) {
+	a, err := arn.Parse(resourceARN)
+	if err != nil || a.Service != "ec2" {
+		return "", ""
+	}
+	kind, id, _ := strings.Cut(a.Resource, "/")
+	switch kind {
+	case "vpc":
+		return id, ""
+	case "subnet":
+		return "", id
+	}
+	return "", ""
 }

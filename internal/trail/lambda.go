@@ -23,6 +23,10 @@ var lambdaParsers = map[string]func(*Trigger, node, node) error{
 	ActionUpdateFunctionConfiguration: parseFunction,
 }
 
+// LambdaActions lists the Lambda API names vpcmedic handles (event names
+// carry an API version suffix on top).
+func LambdaActions() []string { return keys(lambdaParsers) }
+
 func parseESM(t *Trigger, req, resp node) error {
 	// The response is the mapping as Lambda stored it; the request only what
 	// the caller sent. Prefer the response, fall back to the request.

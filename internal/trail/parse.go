@@ -136,6 +136,10 @@ func parseAPICall(t Trigger, detail node) (Trigger, error) {
 		t.Source = SourceEC2
 		t.Action = t.EventName
 		parse = ec2Parsers[t.Action]
+	case t.Source == SourceKafka || eventSource == "kafka.amazonaws.com":
+		t.Source = SourceKafka
+		t.Action = t.EventName
+		parse = kafkaParsers[t.Action]
 	default:
 		return t, &Error{EventID: t.EventID, Name: t.EventName, Reason: fmt.Sprintf("unsupported source %q (eventSource %q)", t.Source, eventSource)}
 	}

@@ -188,6 +188,42 @@ func TestParseEC2(t *testing.T) {
 		req:  `{"routeTableId": "rtb-1", "destinationCidrBlock": "0.0.0.0/0", "gatewayId": "igw-1"}`,
 		want: []Resource{{KindRouteTable, "rtb-1"}, {KindInternetGateway, "igw-1"}},
 	}, {
+		name: "local route reset to its default target", eventName: "ReplaceRoute",
+		req:  `{"routeTableId": "rtb-1", "destinationCidrBlock": "10.0.0.0/16", "localTarget": true}`,
+		want: []Resource{{KindRouteTable, "rtb-1"}},
+		check: func(t *testing.T, tr Trigger) {
+			if *tr.Route != (RouteChange{RouteTableID: "rtb-1", Destination: "10.0.0.0/16", TargetKind: "localTarget", TargetID: "local"}) {
+				t.Errorf("route = %+v", tr.Route)
+			}
+		},
+	}, {
+		name: "local target as a string, wrapped request", eventName: "ReplaceRoute",
+		req:  `{"ReplaceRouteRequest": {"RouteTableId": "rtb-1", "DestinationCidrBlock": "10.0.0.0/16", "LocalTarget": "true"}}`,
+		want: []Resource{{KindRouteTable, "rtb-1"}},
+		check: func(t *testing.T, tr Trigger) {
+			if tr.Route.TargetID != "local" {
+				t.Errorf("route = %+v", tr.Route)
+			}
+		},
+	}, {
+		name: "route to an Oracle Database@AWS network", eventName: "CreateRoute",
+		req:  `{"routeTableId": "rtb-1", "destinationCidrBlock": "10.50.0.0/16", "odbNetworkArn": "arn:aws:odb:eu-west-1:123456789012:odb-network/odbnet_1"}`,
+		want: []Resource{{KindRouteTable, "rtb-1"}, {KindRouteTarget, "arn:aws:odb:eu-west-1:123456789012:odb-network/odbnet_1"}},
+		check: func(t *testing.T, tr Trigger) {
+			if tr.Route.TargetKind != "odbNetworkArn" {
+				t.Errorf("route = %+v", tr.Route)
+			}
+		},
+	}, {
+		name: "a false local target is no target", eventName: "DeleteRoute",
+		req:  `{"routeTableId": "rtb-1", "destinationCidrBlock": "10.9.0.0/16", "localTarget": false}`,
+		want: []Resource{{KindRouteTable, "rtb-1"}},
+		check: func(t *testing.T, tr Trigger) {
+			if tr.Route.TargetID != "" {
+				t.Errorf("route = %+v", tr.Route)
+			}
+		},
+	}, {
 		name: "deleted route names no target", eventName: "DeleteRoute",
 		req:  `{"routeTableId": "rtb-1", "destinationPrefixListId": "pl-63a5400a"}`,
 		want: []Resource{{KindRouteTable, "rtb-1"}},
@@ -249,6 +285,29 @@ func TestParseEC2(t *testing.T) {
 		req:  `{"groupId": "sg-1", "securityGroupRuleIds": {"items": [{"securityGroupRuleId": "sgr-1"}]}}`,
 		want: []Resource{{KindSecurityGroup, "sg-1"}, {KindSecurityGroupRule, "sgr-1"}},
 	}, {
+		name: "ingress revoked by group name (default VPC)", eventName: "RevokeSecurityGroupIngress",
+		req:  `{"groupName": "legacy-web", "ipPermissions": {"items": [{"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "groups": {}, "ipRanges": {"items": [{"cidrIp": "172.31.0.0/16"}]}}]}}`,
+		want: []Resource{{KindSecurityGroupName, "legacy-web"}},
+		check: func(t *testing.T, tr Trigger) {
+			if len(tr.Permissions) != 1 || !slices.Equal(tr.Permissions[0].CIDRs, []string{"172.31.0.0/16"}) {
+				t.Errorf("permissions = %+v", tr.Permissions)
+			}
+		},
+	}, {
+		name: "ingress revoked with the older top-level members", eventName: "RevokeSecurityGroupIngress",
+		req:  `{"groupName": "legacy-web", "ipProtocol": "tcp", "fromPort": "22", "toPort": 22, "cidrIp": "203.0.113.0/24"}`,
+		want: []Resource{{KindSecurityGroupName, "legacy-web"}},
+		check: func(t *testing.T, tr Trigger) {
+			p := tr.Permissions
+			if len(p) != 1 || p[0].Protocol != "tcp" || *p[0].FromPort != 22 || *p[0].ToPort != 22 || !slices.Equal(p[0].CIDRs, []string{"203.0.113.0/24"}) {
+				t.Errorf("permissions = %+v", p)
+			}
+		},
+	}, {
+		name: "group ID wins over its name", eventName: "RevokeSecurityGroupIngress",
+		req:  `{"groupId": "sg-1", "groupName": "web", "securityGroupRuleIds": {"items": [{"securityGroupRuleId": "sgr-1"}]}}`,
+		want: []Resource{{KindSecurityGroup, "sg-1"}, {KindSecurityGroupRule, "sgr-1"}},
+	}, {
 		name: "rules modified", eventName: "ModifySecurityGroupRules",
 		req:  `{"ModifySecurityGroupRulesRequest": {"GroupId": "sg-1", "SecurityGroupRule": {"tag": 1, "SecurityGroupRuleId": "sgr-1", "SecurityGroupRule": {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "ReferencedGroupId": "sg-5"}}}}`,
 		want: []Resource{{KindSecurityGroup, "sg-1"}, {KindSecurityGroupRule, "sgr-1"}, {KindSecurityGroup, "sg-5"}},
@@ -302,6 +361,55 @@ func TestParseEC2(t *testing.T) {
 			}
 		},
 	}, {
+		name: "egress-only internet gateway deleted", eventName: "DeleteEgressOnlyInternetGateway",
+		req:  `{"DeleteEgressOnlyInternetGatewayRequest": {"EgressOnlyInternetGatewayId": "eigw-1"}}`,
+		resp: `{"DeleteEgressOnlyInternetGatewayResponse": {"returnCode": true}}`,
+		want: []Resource{{KindEgressOnlyIGW, "eigw-1"}},
+		check: func(t *testing.T, tr Trigger) {
+			if !strings.Contains(tr.AllVPCs, "eigw-1") || tr.VPCID != "" {
+				t.Errorf("all VPCs %q, VPC %q", tr.AllVPCs, tr.VPCID)
+			}
+		},
+	}, {
+		name: "Block Public Access turned on for the account", eventName: "ModifyVpcBlockPublicAccessOptions",
+		req:  `{"ModifyVpcBlockPublicAccessOptionsRequest": {"InternetGatewayBlockMode": "block-bidirectional"}}`,
+		want: []Resource{},
+		check: func(t *testing.T, tr Trigger) {
+			if tr.BlockPublicAccess == nil || tr.BlockPublicAccess.Mode != "block-bidirectional" || !strings.Contains(tr.AllVPCs, "account-wide") {
+				t.Errorf("change %+v, all VPCs %q", tr.BlockPublicAccess, tr.AllVPCs)
+			}
+		},
+	}, {
+		name: "exclusion created for a subnet, lower-camel request", eventName: "CreateVpcBlockPublicAccessExclusion",
+		req:  `{"subnetId": "subnet-1", "internetGatewayExclusionMode": "allow-egress"}`,
+		resp: `{"vpcBlockPublicAccessExclusion": {"exclusionId": "exclusion-1", "resourceArn": "arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-1"}}`,
+		want: []Resource{{KindBPAExclusion, "exclusion-1"}, {KindSubnet, "subnet-1"}},
+		check: func(t *testing.T, tr Trigger) {
+			if c := tr.BlockPublicAccess; c.ExclusionMode != "allow-egress" || tr.AllVPCs != "" {
+				t.Errorf("change %+v, all VPCs %q", c, tr.AllVPCs)
+			}
+		},
+	}, {
+		name: "exclusion modified: its VPC from the response", eventName: "ModifyVpcBlockPublicAccessExclusion",
+		req:  `{"ModifyVpcBlockPublicAccessExclusionRequest": {"ExclusionId": "exclusion-1", "InternetGatewayExclusionMode": "allow-bidirectional"}}`,
+		resp: `{"ModifyVpcBlockPublicAccessExclusionResponse": {"vpcBlockPublicAccessExclusion": {"exclusionId": "exclusion-1", "resourceArn": "arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-1"}}}`,
+		want: []Resource{{KindBPAExclusion, "exclusion-1"}, {KindVPC, "vpc-1"}},
+		check: func(t *testing.T, tr Trigger) {
+			if tr.VPCID != "vpc-1" || tr.AllVPCs != "" {
+				t.Errorf("VPC %q, all VPCs %q", tr.VPCID, tr.AllVPCs)
+			}
+		},
+	}, {
+		name: "exclusion deleted without its resource in the response", eventName: "DeleteVpcBlockPublicAccessExclusion",
+		req:  `{"DeleteVpcBlockPublicAccessExclusionRequest": {"ExclusionId": "exclusion-2"}}`,
+		resp: `{"DeleteVpcBlockPublicAccessExclusionResponse": {"requestId": "r-1"}}`,
+		want: []Resource{{KindBPAExclusion, "exclusion-2"}},
+		check: func(t *testing.T, tr Trigger) {
+			if !strings.Contains(tr.AllVPCs, "exclusion-2") {
+				t.Errorf("all VPCs %q, want the exclusion named as the reason", tr.AllVPCs)
+			}
+		},
+	}, {
 		name: "DHCP options replaced", eventName: "AssociateDhcpOptions",
 		req:  `{"dhcpOptionsId": "dopt-1", "vpcId": "vpc-1"}`,
 		want: []Resource{{KindVPC, "vpc-1"}, {KindDHCPOptions, "dopt-1"}},
@@ -323,6 +431,37 @@ func TestParseEC2(t *testing.T) {
 	}
 }
 
+func TestParseKafka(t *testing.T) {
+	const (
+		cluster = "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/abc-1"
+		conn    = "arn:aws:kafka:eu-west-1:123456789012:vpc-connection/210987654321/orders/def-2"
+	)
+	tests := []struct {
+		name, eventName, req, resp string
+		want                       KafkaChange
+	}{
+		{"security updated", "UpdateSecurity", `{"clusterArn": "` + cluster + `", "currentVersion": "K1", "clientAuthentication": {"sasl": {"iam": {"enabled": true}}}}`, `{"clusterArn": "` + cluster + `"}`, KafkaChange{ClusterARN: cluster}},
+		{"connectivity updated, cluster only in the response", "UpdateConnectivity", `{"currentVersion": "K1"}`, `{"clusterArn": "` + cluster + `", "clusterOperationArn": "x"}`, KafkaChange{ClusterARN: cluster}},
+		{"VPC connection deleted by the client account", "DeleteVpcConnection", `{"arn": "` + conn + `"}`, `{"vpcConnectionArn": "` + conn + `", "state": "DELETING"}`, KafkaChange{VPCConnectionARN: conn}},
+		{"client connection rejected by the cluster's account", "RejectClientVpcConnection", `{"clusterArn": "` + cluster + `", "vpcConnectionArn": "` + conn + `"}`, `null`, KafkaChange{ClusterARN: cluster, VPCConnectionARN: conn}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := mustParse(t, apiCall("aws.kafka", tt.eventName, tt.req, tt.resp))
+			if tr.Source != SourceKafka || tr.Action != tt.eventName || tr.Kafka == nil || *tr.Kafka != tt.want {
+				t.Fatalf("trigger %s %s, kafka %+v, want %+v", tr.Source, tr.Action, tr.Kafka, tt.want)
+			}
+			want := tt.want.VPCConnectionARN
+			if want == "" {
+				want = cluster
+			}
+			if got := tr.Kafka.EventSourceARN(); got != want {
+				t.Errorf("event source ARN = %s, want %s", got, want)
+			}
+		})
+	}
+}
+
 func TestParseSkipsFailedCalls(t *testing.T) {
 	raw := apiCall("aws.ec2", "DeleteNatGateway", `{"DeleteNatGatewayRequest": {"NatGatewayId": "nat-1"}}`, `null`)
 	raw = []byte(strings.Replace(string(raw), `"readOnly": false`, `"readOnly": false, "errorCode": "Client.UnauthorizedOperation", "errorMessage": "You are not authorized"`, 1))
@@ -335,6 +474,13 @@ func TestParseSkipsFailedCalls(t *testing.T) {
 	raw = []byte(strings.Replace(string(raw), `"readOnly": false`, `"errorCode": "AccessDenied"`, 1))
 	if tr := mustParse(t, raw); tr.Skip == "" {
 		t.Error("failed call without a UUID was not skipped")
+	}
+	for name, raw := range samples(t, "unmatched") {
+		if strings.HasPrefix(name, "UpdateSecurity-") || strings.HasPrefix(name, "ModifyVpcBlockPublicAccessOptions-") {
+			if tr := mustParse(t, raw); !strings.Contains(tr.Skip, "the call failed with "+tr.ErrorCode) || tr.ErrorCode == "" {
+				t.Errorf("%s: skip = %q, want the error code", name, tr.Skip)
+			}
+		}
 	}
 }
 
@@ -368,6 +514,15 @@ func TestParseRejects(t *testing.T) {
 		{"mapping without UUID", string(apiCall("aws.lambda", "UpdateEventSourceMapping20150331", `{"batchSize": 10}`, `null`)), "no uUID"},
 		{"function without a name", string(apiCall("aws.lambda", "CreateFunction20150331", `{}`, `{}`)), "no functionName"},
 		{"NACL rule number not a number", string(apiCall("aws.ec2", "DeleteNetworkAclEntry", `{"networkAclId": "acl-1", "ruleNumber": "first"}`, `null`)), "ruleNumber"},
+		{"revoke naming no group", string(apiCall("aws.ec2", "RevokeSecurityGroupIngress", `{"ipPermissions": {"items": [{"ipProtocol": "-1"}]}}`, `null`)), "no groupId or groupName"},
+		{"egress revoke by name, which EC2 does not take", string(apiCall("aws.ec2", "RevokeSecurityGroupEgress", `{"groupName": "web", "ipPermissions": {"items": [{"ipProtocol": "-1"}]}}`, `null`)), "no groupId"},
+		{"exclusion created for nothing", string(apiCall("aws.ec2", "CreateVpcBlockPublicAccessExclusion", `{"CreateVpcBlockPublicAccessExclusionRequest": {"InternetGatewayExclusionMode": "allow-egress"}}`, `null`)), "no VpcId or SubnetId"},
+		{"exclusion deleted without its ID", string(apiCall("aws.ec2", "DeleteVpcBlockPublicAccessExclusion", `{"DeleteVpcBlockPublicAccessExclusionRequest": {}}`, `null`)), "no ExclusionId"},
+		{"egress-only gateway delete without an ID", string(apiCall("aws.ec2", "DeleteEgressOnlyInternetGateway", `{}`, `null`)), "no EgressOnlyInternetGatewayId"},
+		{"MSK cluster change without a cluster", string(apiCall("aws.kafka", "UpdateSecurity", `{"currentVersion": "K1"}`, `null`)), "no clusterArn"},
+		{"MSK cluster ARN that is not one", string(apiCall("aws.kafka", "UpdateConnectivity", `{"clusterArn": "orders"}`, `null`)), "not an MSK cluster ARN"},
+		{"VPC connection delete naming a cluster", string(apiCall("aws.kafka", "DeleteVpcConnection", `{"arn": "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/abc-1"}`, `null`)), "no arn of a VPC connection"},
+		{"unknown MSK call", string(apiCall("aws.kafka", "UpdateBrokerCount", `{"clusterArn": "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/abc-1"}`, `null`)), "unsupported aws.kafka event name"},
 		{"VPC attribute not about DNS", string(apiCall("aws.ec2", "ModifyVpcAttribute", `{"vpcId": "vpc-1"}`, `null`)), "enableDnsSupport"},
 	}
 	for _, tt := range tests {

@@ -27,7 +27,8 @@ func samples(tb testing.TB, dir string) map[string][]byte {
 }
 
 // Every sample a rule delivers parses into a trigger that names its action
-// (the file name's first word) and at least one resource.
+// (the file name's first word) and at least one resource, or says why any
+// VPC may be affected.
 func TestSamplesParse(t *testing.T) {
 	for _, dir := range []string{"on-lambda-change", "on-network-change"} {
 		for name, raw := range samples(t, dir) {
@@ -39,7 +40,7 @@ func TestSamplesParse(t *testing.T) {
 				if want, _, _ := strings.Cut(name, "-"); tr.Action != want {
 					t.Errorf("action = %q, want %q", tr.Action, want)
 				}
-				if tr.Skip != "" || tr.EventID == "" || tr.Actor == nil || len(tr.Resources) == 0 {
+				if tr.Skip != "" || tr.EventID == "" || tr.Actor == nil || len(tr.Resources) == 0 && tr.AllVPCs == "" {
 					t.Errorf("trigger = %+v", tr)
 				}
 			})

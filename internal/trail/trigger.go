@@ -17,6 +17,7 @@ import (
 const (
 	SourceLambda   = "aws.lambda"
 	SourceEC2      = "aws.ec2"
+	SourceKafka    = "aws.kafka"
 	SourceSchedule = "aws.events"
 )
 
@@ -43,6 +44,10 @@ type Trigger struct {
 	// VPCID is set when the event itself names the VPC.
 	VPCID     string     `json:"vpcId,omitempty"`
 	Resources []Resource `json:"resources"`
+	// AllVPCs, when set, says why the change may affect any VPC of the
+	// account and Region: an account-wide setting, or a resource whose VPC
+	// the event does not name and that may no longer exist.
+	AllVPCs string `json:"allVpcs,omitempty"`
 
 	ESM          *ESMChange          `json:"eventSourceMapping,omitempty"`
 	Function     *FunctionChange     `json:"function,omitempty"`
@@ -51,6 +56,11 @@ type Trigger struct {
 	Permissions  []Permission        `json:"permissions,omitempty"`
 	NACLEntry    *NACLEntryChange    `json:"networkAclEntry,omitempty"`
 	Endpoint     *EndpointChange     `json:"vpcEndpoint,omitempty"`
+	// BlockPublicAccess is a VPC Block Public Access option or exclusion
+	// change.
+	BlockPublicAccess *BlockPublicAccessChange `json:"blockPublicAccess,omitempty"`
+	// Kafka is an MSK cluster or managed VPC connection change.
+	Kafka *KafkaChange `json:"kafka,omitempty"`
 
 	// ErrorCode and ErrorMessage are set when the call failed; nothing
 	// changed then, and Skip says so.
@@ -91,6 +101,13 @@ const (
 	KindNetworkACLAssoc    = "network-acl-association"
 	KindDHCPOptions        = "dhcp-options"
 	KindRouteTarget        = "route-target"
+	KindEgressOnlyIGW      = "egress-only-internet-gateway"
+	// KindSecurityGroupName is a group named by name, which EC2 resolves in
+	// the default VPC.
+	KindSecurityGroupName = "security-group-name"
+	KindBPAExclusion      = "block-public-access-exclusion"
+	KindMSKCluster        = "msk-cluster"
+	KindMSKVPCConnection  = "msk-vpc-connection"
 )
 
 // Resource is one resource the event names.
@@ -197,6 +214,35 @@ type EndpointChange struct {
 	RemovedSubnetIDs  []string `json:"removedSubnetIds,omitempty"`
 	RemovedGroupIDs   []string `json:"removedSecurityGroupIds,omitempty"`
 	PolicyChanged     bool     `json:"policyChanged,omitempty"`
+}
+
+// BlockPublicAccessChange is what a VPC Block Public Access call says.
+type BlockPublicAccessChange struct {
+	// Mode is the account's new internet gateway block mode (off,
+	// block-bidirectional, block-ingress), for an options change.
+	Mode        string `json:"internetGatewayBlockMode,omitempty"`
+	ExclusionID string `json:"exclusionId,omitempty"`
+	// ExclusionMode is allow-bidirectional or allow-egress.
+	ExclusionMode string `json:"internetGatewayExclusionMode,omitempty"`
+	// ResourceARN is the excluded VPC or subnet, when the event names it.
+	ResourceARN string `json:"resourceArn,omitempty"`
+}
+
+// KafkaChange is what an MSK call says: the cluster it changed, and the
+// managed VPC connection for the connection calls.
+type KafkaChange struct {
+	ClusterARN       string `json:"clusterArn,omitempty"`
+	VPCConnectionARN string `json:"vpcConnectionArn,omitempty"`
+}
+
+// EventSourceARN is the event source ARN of the mappings the change can
+// affect: a mapping on a cross-account cluster names the VPC connection,
+// one on a cluster of its own account the cluster.
+func (k *KafkaChange) EventSourceARN() string {
+	if k.VPCConnectionARN != "" {
+		return k.VPCConnectionARN
+	}
+	return k.ClusterARN
 }
 
 // IDs returns the IDs of the trigger's resources of one kind.
