@@ -8,6 +8,7 @@ package reach
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/vpcmedic/vpcmedic/internal/network"
 )
@@ -33,6 +34,9 @@ type Egress struct {
 	Problem string
 	// CrossAZ is the NAT's zone when it differs from the subnet's.
 	CrossAZ string
+	// Warning is a caveat of a NAT route that works (a regional NAT gateway
+	// that has no address in the subnet's zone yet).
+	Warning string
 }
 
 var defaultRoute = netip.MustParsePrefix("0.0.0.0/0")
@@ -67,7 +71,9 @@ func DefaultEgress(s *network.Snapshot, subnetID string) Egress {
 		e.Kind = EgressInternet
 	case network.TargetNATGateway:
 		e.Kind = EgressNAT
-		e.NAT, e.Problem, e.CrossAZ = checkNAT(s, subnetID, route.TargetID)
+		var v natVerdict
+		e.NAT, v = checkNAT(s, subnetID, route.TargetID)
+		e.Problem, e.CrossAZ, e.Warning = v.problem, v.crossAZ, v.warning
 	default:
 		e.Kind = EgressOther
 	}
@@ -101,10 +107,10 @@ func publicSubnet(s *network.Snapshot, subnetID string) (bool, string) {
 	return false, fmt.Sprintf("its route table %s has no 0.0.0.0/0 route", rt.ID)
 }
 
-// checkNAT verifies that a NAT gateway can carry traffic to the internet:
-// available, public, in a public subnet. It also reports a gateway in
-// another zone, which works but ties this zone to that one.
-func checkNAT(s *network.Snapshot, fromSubnet, natID string) (*network.NATGateway, string, string) {
+// checkNAT verifies that a NAT gateway can carry a subnet's traffic to the
+// internet. It also reports a zonal gateway in another zone, which works but
+// ties this zone to that one, and a caveat of a gateway that works.
+func checkNAT(s *network.Snapshot, fromSubnet, natID string) (*network.NATGateway, natVerdict) {
 	var nat *network.NATGateway
 	for i := range s.NATGateways {
 		if s.NATGateways[i].ID == natID {
@@ -112,21 +118,77 @@ func checkNAT(s *network.Snapshot, fromSubnet, natID string) (*network.NATGatewa
 		}
 	}
 	if nat == nil {
-		return nil, fmt.Sprintf("NAT gateway %s does not exist", natID), ""
-	}
-	if nat.State != "available" {
-		return nat, fmt.Sprintf("NAT gateway %s is %s", nat.ID, nat.State), ""
-	}
-	if nat.Connectivity != "public" {
-		return nat, fmt.Sprintf("NAT gateway %s is a private NAT gateway: it does not reach the internet", nat.ID), ""
-	}
-	if ok, reason := publicSubnet(s, nat.SubnetID); !ok {
-		return nat, fmt.Sprintf("NAT gateway %s sits in subnet %s, which is not public: %s", nat.ID, nat.SubnetID, reason), ""
+		return nil, natVerdict{problem: fmt.Sprintf("NAT gateway %s does not exist", natID)}
 	}
 	from, _ := s.Subnet(fromSubnet)
-	natSubnet, _ := s.Subnet(nat.SubnetID)
-	if from.AvailabilityZone != "" && natSubnet.AvailabilityZone != from.AvailabilityZone {
-		return nat, "", natSubnet.AvailabilityZone
+	return nat, judgeNAT(s, *nat, from.AvailabilityZone)
+}
+
+// natVerdict is what a NAT gateway does for one zone's traffic: problem
+// says why it carries none; otherwise crossAZ is the zone of a zonal
+// gateway elsewhere and warning a caveat of a gateway that works.
+type natVerdict struct {
+	problem, crossAZ, warning string
+}
+
+// NATServes reports whether NAT gateway nat carries the internet traffic of
+// a subnet of zone az from within that zone, so that a route from such a
+// subnet to it is a same-zone path: an available public gateway, either
+// zonal in a public subnet of az, or regional with an address in az (or in
+// automatic zone mode, where AWS adds one) in a VPC with an internet gateway
+// attached. When ok is false, why says why; when ok is true, why is empty or
+// a caveat (a regional gateway that has no address in az yet).
+func NATServes(s *network.Snapshot, nat network.NATGateway, az string) (ok bool, why string) {
+	v := judgeNAT(s, nat, az)
+	switch {
+	case v.problem != "":
+		return false, v.problem
+	case v.crossAZ != "":
+		return false, fmt.Sprintf("NAT gateway %s is in %s, not %s", nat.ID, v.crossAZ, az)
 	}
-	return nat, "", ""
+	return true, v.warning
+}
+
+// judgeNAT decides what a NAT gateway does for traffic from zone az.
+func judgeNAT(s *network.Snapshot, nat network.NATGateway, az string) natVerdict {
+	if nat.State != "available" {
+		return natVerdict{problem: fmt.Sprintf("NAT gateway %s is %s", nat.ID, nat.State)}
+	}
+	if nat.Connectivity != "public" {
+		return natVerdict{problem: fmt.Sprintf("NAT gateway %s is a private NAT gateway: it does not reach the internet", nat.ID)}
+	}
+	if nat.Regional() {
+		return judgeRegionalNAT(s, nat, az)
+	}
+	if ok, reason := publicSubnet(s, nat.SubnetID); !ok {
+		return natVerdict{problem: fmt.Sprintf("NAT gateway %s sits in subnet %s, which is not public: %s", nat.ID, nat.SubnetID, reason)}
+	}
+	natSubnet, _ := s.Subnet(nat.SubnetID)
+	if az != "" && natSubnet.AvailabilityZone != az {
+		return natVerdict{crossAZ: natSubnet.AvailabilityZone}
+	}
+	return natVerdict{}
+}
+
+// judgeRegionalNAT decides what a regional NAT gateway does for traffic
+// from zone az. It has no subnet: it translates a zone's traffic with its
+// addresses in that zone, and reaches the internet through the VPC's
+// internet gateway. In automatic zone mode AWS gives it addresses in every
+// zone where the VPC has subnets; in manual mode only the zones given to it
+// are served.
+func judgeRegionalNAT(s *network.Snapshot, nat network.NATGateway, az string) natVerdict {
+	if !hasAttachedInternetGateway(s) {
+		return natVerdict{problem: fmt.Sprintf("VPC %s has no internet gateway attached, and regional NAT gateway %s reaches the internet only through one", s.VPC.ID, nat.ID)}
+	}
+	if az == "" || slices.Contains(nat.Zones, az) {
+		return natVerdict{}
+	}
+	if nat.AutoProvisionZones == "disabled" {
+		return natVerdict{problem: fmt.Sprintf("regional NAT gateway %s has no address in %s and its zones are managed by hand (automatic zone provisioning disabled), so it does not translate %s's traffic: give it an address there (aws ec2 associate-nat-gateway-address --nat-gateway-id %s --allocation-ids <eipalloc-id> --availability-zone %s)", nat.ID, az, az, nat.ID, az)}
+	}
+	return natVerdict{warning: fmt.Sprintf("regional NAT gateway %s has no address in %s yet: in automatic zone mode AWS adds one in every zone where the VPC has subnets; until it has, this zone may depend on another one", nat.ID, az)}
+}
+
+func hasAttachedInternetGateway(s *network.Snapshot) bool {
+	return slices.ContainsFunc(s.InternetGateways, func(g network.InternetGateway) bool { return g.Attached })
 }

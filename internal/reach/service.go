@@ -284,26 +284,30 @@ func natPath(s *network.Snapshot, q ServiceQuery, p ServicePath, notes []string)
 	if egress.CrossAZ != "" {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("route table %s sends %s's traffic to NAT gateway %s in %s: this zone depends on another one and pays cross-zone traffic", egress.RouteTableID, p.AZ, egress.NAT.ID, egress.CrossAZ))
 	}
+	if egress.Warning != "" {
+		p.Warnings = append(p.Warnings, egress.Warning)
+	}
 	internet := Place{Outside: defaultRoute}
 	if v := SecurityGroups(s, q.From, internet, HTTPS); !v.Allowed {
 		p.Evidence = append(p.Evidence, v.Evidence...)
 		p.Problem = fmt.Sprintf("the workload's security groups do not allow TCP %d out to the internet (needed through NAT gateway %s): %s", HTTPS, egress.NAT.ID, v.Reason)
 		return p
 	}
-	natSubnet := Place{SubnetID: egress.NAT.SubnetID}
-	for _, leg := range []struct {
-		from, to Place
-		what     string
-	}{{q.From, natSubnet, "to NAT gateway " + egress.NAT.ID}, {natSubnet, internet, "from NAT gateway " + egress.NAT.ID + " to the internet"}} {
-		v := NACLs(s, leg.from, leg.to, HTTPS)
+	var blocked []string
+	for _, leg := range natACLLegs(q.From, *egress.NAT) {
+		v := leg.check(s)
 		p.Evidence = append(p.Evidence, v.Evidence...)
-		if !v.Allowed {
-			p.Problem = fmt.Sprintf("network ACLs block TCP %d %s: %s", HTTPS, leg.what, v.Reason)
-			return p
-		}
-		if v.Partial {
+		switch {
+		case !v.Allowed:
+			blocked = append(blocked, v.Reason)
+		case v.Partial:
 			p.Partial = append(p.Partial, v.Reason)
 		}
+	}
+	if len(blocked) > 0 {
+		p.Partial = nil
+		p.Problem = fmt.Sprintf("network ACLs block TCP %d to NAT gateway %s and on to the internet: %s", HTTPS, egress.NAT.ID, strings.Join(blocked, "; "))
+		return p
 	}
 	p.OK = true
 	return p
