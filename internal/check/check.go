@@ -146,6 +146,7 @@ var Registry = []Check{
 	singleZone,
 	ipv6DualStack,
 	reportedProblem,
+	functionState,
 }
 
 // Run runs every applicable check of the registry on the target.
