@@ -102,7 +102,9 @@ func shows(t trail.Trigger, snaps map[string]*network.Snapshot) bool {
 				if t.Action == "DeleteRoute" {
 					return i < 0
 				}
-				return i >= 0 && rt.Routes[i].TargetID == t.Route.TargetID
+				// A target the reader cannot name (an Oracle Database@AWS
+				// network) cannot be compared.
+				return i >= 0 && (rt.Routes[i].TargetID == t.Route.TargetID || rt.Routes[i].TargetID == "")
 			}
 		}
 	case "ModifyVpcAttribute":

@@ -121,6 +121,7 @@ var lookups = []lookup{
 		}
 		return out, nil
 	}},
+	{kind: trail.KindSecurityGroupName, required: true, describe: defaultVPCGroupVPCs},
 	{kind: trail.KindNetworkACL, required: true, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
 		return networkACLVPCs(ctx, c, filter("network-acl-id", ids))
 	}},
@@ -172,6 +173,41 @@ func networkACLVPCs(ctx context.Context, c EC2, filters []types.Filter) ([]strin
 		}
 		for _, a := range page.NetworkAcls {
 			out = append(out, aws.ToString(a.VpcId))
+		}
+	}
+	return out, nil
+}
+
+// defaultVPCGroupVPCs returns the VPC of security groups named by name: EC2
+// takes a group name in place of its ID only for the default VPC, so the
+// groups are looked up there. A group no longer found leaves the VPC
+// unknown.
+func defaultVPCGroupVPCs(ctx context.Context, c EC2, names []string) ([]string, error) {
+	var defaults []string
+	vpcs := ec2.NewDescribeVpcsPaginator(c, &ec2.DescribeVpcsInput{Filters: filter("is-default", []string{"true"})})
+	for vpcs.HasMorePages() {
+		page, err := vpcs.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range page.Vpcs {
+			defaults = append(defaults, aws.ToString(v.VpcId))
+		}
+	}
+	if len(defaults) == 0 {
+		return nil, nil
+	}
+	var out []string
+	p := ec2.NewDescribeSecurityGroupsPaginator(c, &ec2.DescribeSecurityGroupsInput{
+		Filters: append(filter("group-name", names), filter("vpc-id", defaults)...),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range page.SecurityGroups {
+			out = append(out, aws.ToString(g.VpcId))
 		}
 	}
 	return out, nil
