@@ -18,8 +18,9 @@ import (
 // The sweep of an account of 100 VPCs, 1,000 subnets, 200 VPC functions and
 // 50 Kafka mappings on 10 clusters reads each resource type once for all
 // VPCs: the calls grow with result pages and clusters, not with VPCs. The
-// exceptions are what EC2 and IAM answer one at a time: the two DNS
-// attributes of each VPC, and the simulation of each execution role.
+// exceptions are what EC2, IAM and Lambda answer one at a time: the two DNS
+// attributes of each VPC, the simulation of each execution role, and the
+// state of each VPC function (which ListFunctions leaves out).
 func TestSweepOfALargeAccountStaysWithinItsCallBudget(t *testing.T) {
 	const vpcs, subnetsPerVPC, functions, mappings, clusters = 100, 10, 200, 50, 10
 	srv := emulator.Shared(t)
@@ -92,6 +93,8 @@ func TestSweepOfALargeAccountStaysWithinItsCallBudget(t *testing.T) {
 	// moto returns every result on one page: the bounds are for that.
 	budget := map[string]int{
 		"Lambda.ListEventSourceMappings": 1, "Lambda.ListFunctions": (functions + mappings + 49) / 50,
+		// ListFunctions leaves out each VPC function's state.
+		"Lambda.GetFunction":      functions,
 		"Kafka.DescribeClusterV2": clusters, "Kafka.GetBootstrapBrokers": clusters,
 		"EC2.DescribeSubnets": 2, "EC2.DescribeVpcs": 1, "EC2.DescribeDhcpOptions": 1,
 		"EC2.DescribeRouteTables": 1, "EC2.DescribeNatGateways": 1, "EC2.DescribeInternetGateways": 1,

@@ -19,6 +19,9 @@
 //   - DescribeVpcEndpoints' vpc-endpoint-id filter;
 //   - a test-only endpoint behind SetESMState that makes an ESM report a
 //     problem such as "PROBLEM: Connection error".
+//   - ListFunctions without the functions' State and LastUpdateStatus, as
+//     AWS answers it, and a test-only endpoint behind SetFunctionState that
+//     makes a function report a state such as Failed (SubnetOutOfIPAddresses).
 //
 // AWS managed policies are loaded (in the aws partition only); moto's default
 // AMIs are not (set MOTO_EC2_LOAD_DEFAULT_AMIS=true to get them), which keeps a
@@ -240,6 +243,35 @@ func (s *Server) SetESMState(ctx context.Context, uuid, state, lastProcessingRes
 	}
 	if err := s.post(ctx, "/_vpcmedic/esm-state", body, http.StatusNoContent); err != nil {
 		return fmt.Errorf("set state of ESM %s: %w", uuid, err)
+	}
+	return nil
+}
+
+// FunctionState is what Lambda says of a function: its State and
+// LastUpdateStatus, with their reason codes and reasons.
+type FunctionState struct {
+	State                      string `json:"state,omitempty"`
+	StateReason                string `json:"stateReason,omitempty"`
+	StateReasonCode            string `json:"stateReasonCode,omitempty"`
+	LastUpdateStatus           string `json:"lastUpdateStatus,omitempty"`
+	LastUpdateStatusReason     string `json:"lastUpdateStatusReason,omitempty"`
+	LastUpdateStatusReasonCode string `json:"lastUpdateStatusReasonCode,omitempty"`
+}
+
+// SetFunctionState makes a function (by name or ARN) report the given state
+// in GetFunction and GetFunctionConfiguration, as AWS does when Lambda could
+// not set it up, e.g. State Failed with StateReasonCode
+// SubnetOutOfIPAddresses. Empty fields keep moto's own answer.
+func (s *Server) SetFunctionState(ctx context.Context, function string, state FunctionState) error {
+	body, err := json.Marshal(struct {
+		FunctionName string `json:"functionName"`
+		FunctionState
+	}{function, state})
+	if err != nil {
+		return fmt.Errorf("encode state of function %s: %w", function, err)
+	}
+	if err := s.post(ctx, "/_vpcmedic/function-state", body, http.StatusNoContent); err != nil {
+		return fmt.Errorf("set state of function %s: %w", function, err)
 	}
 	return nil
 }

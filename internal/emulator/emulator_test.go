@@ -845,3 +845,45 @@ func TestVPCEndpointsFilterByID(t *testing.T) {
 		t.Errorf("endpoints = %+v", out.VpcEndpoints)
 	}
 }
+
+// A function reports the state the test sets, where AWS says it: in
+// GetFunction and GetFunctionConfiguration, never in ListFunctions.
+func TestSetFunctionStateReportsFailure(t *testing.T) {
+	f := newFixture(t)
+	vpc, subnet := f.subnet("10.7.0.0/16")
+	f.function("api", &lambdatypes.VpcConfig{SubnetIds: []string{subnet}, SecurityGroupIds: []string{f.securityGroup(vpc)}})
+	const reason = "Lambda was unable to create an ENI in the subnet because the subnet has no available IP addresses."
+	failed := FunctionState{
+		State: "Failed", StateReasonCode: "SubnetOutOfIPAddresses", StateReason: reason,
+		LastUpdateStatus: "Failed", LastUpdateStatusReasonCode: "SubnetOutOfIPAddresses", LastUpdateStatusReason: reason,
+	}
+	if err := f.srv.SetFunctionState(f.ctx, "api", failed); err != nil {
+		t.Fatal(err)
+	}
+	conf, err := f.lambda.GetFunctionConfiguration(f.ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("api")})
+	if err != nil {
+		t.Fatalf("get function configuration: %v", err)
+	}
+	if conf.State != "Failed" || conf.StateReasonCode != "SubnetOutOfIPAddresses" || aws.ToString(conf.StateReason) != reason ||
+		conf.LastUpdateStatus != "Failed" || conf.LastUpdateStatusReasonCode != "SubnetOutOfIPAddresses" {
+		t.Errorf("GetFunctionConfiguration: State %s (%s) %q, LastUpdateStatus %s (%s)",
+			conf.State, conf.StateReasonCode, aws.ToString(conf.StateReason), conf.LastUpdateStatus, conf.LastUpdateStatusReasonCode)
+	}
+	got, err := f.lambda.GetFunction(f.ctx, &lambda.GetFunctionInput{FunctionName: aws.String("api")})
+	if err != nil {
+		t.Fatalf("get function: %v", err)
+	}
+	if c := got.Configuration; c == nil || c.State != "Failed" || c.StateReasonCode != "SubnetOutOfIPAddresses" {
+		t.Errorf("GetFunction configuration = %+v", c)
+	}
+	list, err := f.lambda.ListFunctions(f.ctx, &lambda.ListFunctionsInput{})
+	if err != nil {
+		t.Fatalf("list functions: %v", err)
+	}
+	if len(list.Functions) != 1 || list.Functions[0].State != "" || list.Functions[0].LastUpdateStatus != "" || len(list.Functions[0].VpcConfig.SubnetIds) != 1 {
+		t.Errorf("ListFunctions = %+v, want the function without its state", list.Functions)
+	}
+	if err := f.srv.SetFunctionState(f.ctx, "no-such-function", failed); err == nil {
+		t.Error("SetFunctionState of an unknown function succeeded, want an error")
+	}
+}

@@ -38,6 +38,8 @@ if not moto.__version__.startswith("5."):
 
 from moto.awslambda import models as lambda_models  # noqa: E402
 from moto.awslambda.models import EventSourceMapping, LambdaBackend, lambda_backends  # noqa: E402
+from moto.awslambda.exceptions import UnknownFunctionException  # noqa: E402
+from moto.awslambda.responses import LambdaResponse  # noqa: E402
 from moto.core.exceptions import JsonRESTError  # noqa: E402
 from moto.core.responses import ActionResult  # noqa: E402
 from moto.ec2.models import ec2_backends  # noqa: E402
@@ -510,6 +512,66 @@ IAMBackend._init_aws_policies = init_aws_policies
 
 
 # ---------------------------------------------------------------------------
+# f. Lambda: function state, with a test-only override
+# (POST /_vpcmedic/function-state).
+# Gap: a function is always State Active and LastUpdateStatus Successful, with
+# no reason, so a failed function cannot be produced; ListFunctions returns
+# State and LastUpdateStatus, which AWS leaves out of it (only GetFunction and
+# GetFunctionConfiguration carry them).
+# ---------------------------------------------------------------------------
+
+FUNCTION_STATE_FIELDS = ("State", "StateReason", "StateReasonCode",
+                         "LastUpdateStatus", "LastUpdateStatusReason", "LastUpdateStatusReasonCode")
+
+_original_function_configuration = lambda_models.LambdaFunction.get_configuration
+_original_list_functions = LambdaResponse.list_functions
+
+
+def function_configuration(self, *args, **kwargs):
+    config = _original_function_configuration(self, *args, **kwargs)
+    config.update(getattr(self, "vpcmedic_state", {}))
+    return config
+
+
+def list_functions(self):
+    listing = json.loads(_original_list_functions(self))
+    for config in listing.get("Functions", []):
+        for field in FUNCTION_STATE_FIELDS:
+            config.pop(field, None)
+    return json.dumps(listing)
+
+
+lambda_models.LambdaFunction.get_configuration = function_configuration
+LambdaResponse.list_functions = list_functions
+
+
+def set_function_state(body):
+    """Set a function's State, LastUpdateStatus and their reasons, in any account and region."""
+    state = {field: body.get(field[0].lower() + field[1:]) for field in FUNCTION_STATE_FIELDS}
+    state = {k: v for k, v in state.items() if v}
+    for account in list(lambda_backends.values()):
+        for backend in list(account.values()):
+            try:
+                fn = backend.get_function(body.get("functionName", ""))
+            except UnknownFunctionException:
+                continue
+            fn.vpcmedic_state = state
+            return True
+    return False
+
+
+def function_state_route(environ, start_response):
+    request = Request(environ)
+    try:
+        found = set_function_state(json.loads(request.get_data() or b"{}"))
+    except ValueError as err:
+        return Response(f"bad request: {err}\n", status=400)(environ, start_response)
+    if not found:
+        return Response("function not found\n", status=404)(environ, start_response)
+    return Response("", status=204)(environ, start_response)
+
+
+# ---------------------------------------------------------------------------
 # Server.
 # ---------------------------------------------------------------------------
 
@@ -518,6 +580,8 @@ def vpcmedic_routes(app):
     """Wrap moto's WSGI app with the test-only /_vpcmedic/ endpoints."""
 
     def wsgi(environ, start_response):
+        if environ.get("PATH_INFO") == "/_vpcmedic/function-state" and environ.get("REQUEST_METHOD") == "POST":
+            return function_state_route(environ, start_response)
         if environ.get("PATH_INFO") == "/_vpcmedic/esm-state" and environ.get("REQUEST_METHOD") == "POST":
             request = Request(environ)
             try:
