@@ -18,7 +18,7 @@
 //   - a basic IAM SimulatePrincipalPolicy (see launcher.py for its rules);
 //   - DescribeVpcEndpoints' vpc-endpoint-id filter;
 //   - a test-only endpoint behind SetESMState that makes an ESM report a
-//     problem such as "PROBLEM: Connection error".
+//     problem such as "PROBLEM: Connection error";
 //   - ListFunctions without the functions' State and LastUpdateStatus, as
 //     AWS answers it, and a test-only endpoint behind SetFunctionState that
 //     makes a function report a state such as Failed (SubnetOutOfIPAddresses).
