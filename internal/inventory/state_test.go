@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -151,4 +152,19 @@ func names(ws []*workload.Workload) []string {
 // LastUpdateStatusReasonCode and LastUpdateStatusReason.
 func lambdaState(f *workload.Function) [6]string {
 	return [6]string{f.State, f.StateReasonCode, f.StateReason, f.LastUpdateStatus, f.LastUpdateStatusReasonCode, f.LastUpdateStatusReason}
+}
+
+// A state that cannot be read fails the listing: a sweep that silently
+// skipped it would report a failed function as fine.
+func TestListingFailsWhenAStateCannotBeRead(t *testing.T) {
+	fake := &throttledLambda{fakeLambda{listed: []lambdatypes.FunctionConfiguration{listedFunction("api", "subnet-a")}}}
+	if _, err := (&Reader{Lambda: fake}).All(t.Context(), fake); err == nil || !strings.Contains(err.Error(), "get function "+fnARN("api")) {
+		t.Errorf("All() error = %v, want the GetFunction error", err)
+	}
+}
+
+type throttledLambda struct{ fakeLambda }
+
+func (*throttledLambda) GetFunction(context.Context, *lambda.GetFunctionInput, ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
+	return nil, &lambdatypes.TooManyRequestsException{Message: aws.String("Rate exceeded")}
 }
