@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/vpcmedic/vpcmedic/internal/network"
+	"github.com/vpcmedic/vpcmedic/internal/reach"
 	"github.com/vpcmedic/vpcmedic/internal/report"
 )
 
@@ -47,9 +48,16 @@ func ipv6Subnet(t *Target, sn network.Subnet) Result {
 		switch {
 		case !r.Active:
 			return fail("", "route table %s of subnet %s sends ::/0 to %s, which no longer exists (blackhole)", rt.ID, sn.ID, r.TargetID)
-		case r.TargetKind == network.TargetEgressOnlyIGW:
-			return Result{Pass: true}
-		case r.TargetKind == network.TargetInternetGateway:
+		case r.TargetKind == network.TargetEgressOnlyIGW || r.TargetKind == network.TargetInternetGateway:
+			if bpa := reach.PublicAccessEgress(t.Network, sn.ID); bpa.Blocked {
+				res := fail("", "route table %s of subnet %s sends ::/0 to %s, and %s: IPv6 calls cannot get out", rt.ID, sn.ID, r.TargetID, bpa.Setting)
+				res.Resources = append(res.Resources, rt.ID, r.TargetID)
+				res.Resources = append(res.Resources, bpa.Evidence...)
+				return res
+			}
+			if r.TargetKind == network.TargetEgressOnlyIGW {
+				return Result{Pass: true}
+			}
 			return fail(report.SeverityWarning, "route table %s of subnet %s sends ::/0 to internet gateway %s, which also lets the internet in: an egress-only internet gateway is the set-up for outbound-only IPv6", rt.ID, sn.ID, r.TargetID)
 		default:
 			res := fail("", "route table %s of subnet %s sends ::/0 to %s, whose onward path vpcmedic cannot see", rt.ID, sn.ID, r.TargetID)

@@ -31,6 +31,11 @@ func dualStack(kind, target string, active bool) *network.Snapshot {
 	return s
 }
 
+func withBPA(s *network.Snapshot, b network.BlockPublicAccess) *network.Snapshot {
+	s.BlockPublicAccess = b
+	return s
+}
+
 func TestIPv6DualStack(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -49,6 +54,20 @@ func TestIPv6DualStack(t *testing.T) {
 			[]string{"sends ::/0 to eigw-1, which no longer exists (blackhole)"}, report.SeverityError},
 		{"::/0 to the internet gateway works but lets the internet in", []string{"priv-b"}, dualStack(network.TargetInternetGateway, "igw-1", true), 0,
 			[]string{"sends ::/0 to internet gateway igw-1, which also lets the internet in"}, report.SeverityWarning},
+		{"Block Public Access bidirectional stops the egress-only gateway", []string{"priv-a"},
+			withBPA(dualStack(network.TargetEgressOnlyIGW, "eigw-1", true), network.BlockPublicAccess{Read: true, Mode: network.BPABlockBidirectional}), 0,
+			[]string{"route table rtb-a of subnet priv-a sends ::/0 to eigw-1, and VPC Block Public Access is block-bidirectional and neither VPC vpc-1 nor subnet priv-a is excluded: IPv6 calls cannot get out"}, report.SeverityError},
+		{"Block Public Access bidirectional stops the internet gateway too", []string{"priv-b"},
+			withBPA(dualStack(network.TargetInternetGateway, "igw-1", true), network.BlockPublicAccess{Read: true, Mode: network.BPABlockBidirectional}), 0,
+			[]string{"sends ::/0 to igw-1, and VPC Block Public Access is block-bidirectional"}, report.SeverityError},
+		{"bidirectional with the function's subnet excluded for egress", []string{"priv-a", "priv-b"},
+			withBPA(dualStack(network.TargetEgressOnlyIGW, "eigw-1", true), network.BlockPublicAccess{Read: true, Mode: network.BPABlockBidirectional,
+				SubnetExclusions: map[string]string{"priv-a": network.BPAAllowEgress}}), 1,
+			[]string{"neither VPC vpc-1 nor subnet priv-b is excluded"}, report.SeverityError},
+		{"bidirectional with the VPC excluded", []string{"priv-a", "priv-b"},
+			withBPA(dualStack(network.TargetEgressOnlyIGW, "eigw-1", true), network.BlockPublicAccess{Read: true, Mode: network.BPABlockBidirectional, VPCExclusion: network.BPAAllowBidirectional}), 2, nil, ""},
+		{"block-ingress lets egress-only traffic out", []string{"priv-a", "priv-b"},
+			withBPA(dualStack(network.TargetEgressOnlyIGW, "eigw-1", true), network.BlockPublicAccess{Read: true, Mode: network.BPABlockIngress}), 2, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package reach
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -167,4 +168,68 @@ func TestRegionalNATPath(t *testing.T) {
 			t.Errorf("%+v, want ok with a cross-zone warning", p)
 		}
 	})
+}
+
+func TestNATPathACLs(t *testing.T) {
+	allIn, allOut := inbound(100, allow, "-1", "0.0.0.0/0", 0, 65535), outbound(100, allow, "-1", "0.0.0.0/0", 0, 65535)
+	tests := []struct {
+		name            string
+		private, public []network.ACLEntry
+		ok, partial     bool
+		problemHas      []string
+		evidenceHas     []string
+	}{
+		{name: "hardened private ACL: replies only from the VPC",
+			private: []network.ACLEntry{allOut, inbound(100, allow, "6", "10.0.0.0/16", 1024, 65535)},
+			problemHas: []string{"network ACLs block TCP 443 to NAT gateway nat-a and on to the internet",
+				"network ACL acl-priv of priv-a denies inbound replies on TCP 1024-65535 from the internet (0.0.0.0/0) (rule *)"},
+			evidenceHas: []string{"acl-priv inbound rule *"}},
+		{name: "private ACL lets 443 out only to the VPC",
+			private:    []network.ACLEntry{outbound(100, allow, "6", "10.0.0.0/16", 443, 443), allIn},
+			problemHas: []string{"network ACL acl-priv of priv-a denies outbound TCP 443 to the internet (0.0.0.0/0) (rule *)"}},
+		{name: "the NAT gateway's own address never is on the workload's packets",
+			private: []network.ACLEntry{
+				outbound(90, deny, "-1", "10.0.0.0/24", 0, 65535), allOut,
+				inbound(90, deny, "-1", "10.0.0.0/24", 0, 65535), allIn},
+			ok: true},
+		{name: "replies from the internet on the Linux ephemeral ports only",
+			private: []network.ACLEntry{allOut, inbound(100, allow, "6", "0.0.0.0/0", 32768, 60999)},
+			ok:      true, partial: true},
+		{name: "the NAT subnet must send the replies back to the workload subnet",
+			public:      []network.ACLEntry{allIn, outbound(100, allow, "6", "0.0.0.0/0", 443, 443)},
+			problemHas:  []string{"network ACL acl-pub of pub-a denies outbound replies on TCP 1024-65535 to priv-a (10.0.10.0/24)"},
+			evidenceHas: []string{"acl-pub outbound rule *"}},
+		{name: "the NAT subnet must let the workload subnet's requests in",
+			public:     []network.ACLEntry{allOut, inbound(100, allow, "6", "0.0.0.0/0", 1024, 65535)},
+			problemHas: []string{"network ACL acl-pub of pub-a denies inbound TCP 443 from priv-a (10.0.10.0/24)"}},
+		{name: "the NAT subnet must let the internet's replies in",
+			public:     []network.ACLEntry{allOut, inbound(100, allow, "6", "10.0.0.0/16", 443, 443)},
+			problemHas: []string{"network ACL acl-pub of pub-a denies inbound replies on TCP 1024-65535 from the internet (0.0.0.0/0)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := egressSnapshot()
+			routeDefault(s, network.TargetNATGateway, "nat-a", "rtb-priv-a")
+			if tt.private != nil {
+				s.NetworkACLs = append(s.NetworkACLs, acl("acl-priv", []string{"priv-a"}, tt.private...))
+			}
+			if tt.public != nil {
+				s.NetworkACLs = append(s.NetworkACLs, acl("acl-pub", []string{"pub-a"}, tt.public...))
+			}
+			p := regionalPath(s, "priv-a")
+			if p.OK != tt.ok || (len(p.Partial) > 0) != tt.partial || p.Unverified {
+				t.Fatalf("ok=%v partial=%q unverified=%v, want ok=%v partial=%v; problem %q", p.OK, p.Partial, p.Unverified, tt.ok, tt.partial, p.Problem)
+			}
+			for _, want := range tt.problemHas {
+				if !strings.Contains(p.Problem, want) {
+					t.Errorf("problem %q does not say %q", p.Problem, want)
+				}
+			}
+			for _, want := range tt.evidenceHas {
+				if !slices.Contains(p.Evidence, want) {
+					t.Errorf("evidence %q lacks %q", p.Evidence, want)
+				}
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package reach
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -94,7 +95,7 @@ func Service(s *network.Snapshot, q ServiceQuery) ServicePath {
 	interfaces := Endpoints(s, q.Region, q.Service, "Interface")
 	var shadowing []network.Endpoint
 	for _, e := range interfaces {
-		if e.PrivateDNS {
+		if e.PrivateDNS && !e.PrivateDNSOnlyForInboundResolver {
 			shadowing = append(shadowing, e)
 		}
 	}
@@ -105,6 +106,10 @@ func Service(s *network.Snapshot, q ServiceQuery) ServicePath {
 	for _, e := range interfaces {
 		p.Evidence = append(p.Evidence, e.ID)
 		switch {
+		case e.PrivateDNS && e.PrivateDNSOnlyForInboundResolver:
+			note := fmt.Sprintf("endpoint %s answers only queries from Route 53 Resolver inbound endpoints (private DNS only for inbound resolver), so the VPC's own %s traffic does not go to it", e.ID, q.Service)
+			notes = append(notes, note)
+			p.Evidence = append(p.Evidence, note)
 		case !e.PrivateDNS:
 			notes = append(notes, fmt.Sprintf("endpoint %s exists but its private DNS is off, so %s's public name does not lead to it", e.ID, q.Service))
 		case !s.VPC.DNSHostnames:
@@ -205,10 +210,48 @@ func gatewayPath(s *network.Snapshot, q ServiceQuery, p ServicePath) (ServicePat
 			p.Problem = fmt.Sprintf("the security groups of the workload do not allow TCP %d out to %s (neither 0.0.0.0/0 nor its prefix list %s): %s", HTTPS, q.Service, prefixList, v.Reason)
 			return p, true
 		}
-		p.OK = true
-		return p, true
+		return gatewayACLs(s, q, p, g, rt.ID, prefixList), true
 	}
 	return p, false
+}
+
+// gatewayACLs checks the workload subnet's network ACL against the gateway
+// endpoint's prefix list: the packets carry the service's public addresses.
+// When the prefix list's CIDRs are unknown, an ACL that lets HTTPS and its
+// replies through for the whole internet still decides it; any other ACL
+// leaves the path unverified.
+func gatewayACLs(s *network.Snapshot, q ServiceQuery, p ServicePath, g network.Endpoint, routeTableID, prefixList string) ServicePath {
+	name := fmt.Sprintf("the %s gateway endpoint %s (prefix list %s)", q.Service, g.ID, prefixList)
+	if prefixList != "" {
+		p.Evidence = appendNew(p.Evidence, prefixList)
+	}
+	cidrs, known := s.PrefixLists[prefixList]
+	if !known || len(cidrs) == 0 {
+		blocked, partial, evidence := runLegs(s, serviceLegs(q.From, []netip.Prefix{defaultRoute}))
+		p.Evidence = appendNew(p.Evidence, evidence...)
+		if len(blocked) == 0 && len(partial) == 0 {
+			p.OK = true
+			return p
+		}
+		what := fmt.Sprintf("the CIDRs of prefix list %s are not in the snapshot", prefixList)
+		if prefixList == "" {
+			what = fmt.Sprintf("no route of route table %s names the prefix list of %s", routeTableID, g.ID)
+			name = fmt.Sprintf("the %s gateway endpoint %s", q.Service, g.ID)
+		}
+		p.Unverified = true
+		p.Problem = fmt.Sprintf("the network ACL of subnet %s cannot be checked against %s: %s, and the ACL does not let TCP %d and its replies through for the whole internet (%s)",
+			q.From.SubnetID, name, what, HTTPS, strings.Join(append(blocked, partial...), "; "))
+		return p
+	}
+	blocked, partial, evidence := runLegs(s, serviceLegs(q.From, cidrs))
+	p.Evidence = appendNew(p.Evidence, evidence...)
+	if len(blocked) > 0 {
+		p.Problem = fmt.Sprintf("network ACLs block TCP %d to %s: %s", HTTPS, name, summarise(blocked))
+		return p
+	}
+	p.Partial = append(p.Partial, partial...)
+	p.OK = true
+	return p
 }
 
 // egressToPrefixList reports whether one of the groups allows TCP port out
@@ -281,6 +324,12 @@ func natPath(s *network.Snapshot, q ServiceQuery, p ServicePath, notes []string)
 		return p
 	}
 	p.Via = ViaNAT
+	bpa, bpaProblem := natPublicAccess(s, *egress.NAT)
+	p.Evidence = appendNew(p.Evidence, bpa.Evidence...)
+	if bpa.Blocked {
+		p.Problem = fmt.Sprintf("%s and the NAT path is blocked: %s", noEndpoint, bpaProblem)
+		return p
+	}
 	if egress.CrossAZ != "" {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("route table %s sends %s's traffic to NAT gateway %s in %s: this zone depends on another one and pays cross-zone traffic", egress.RouteTableID, p.AZ, egress.NAT.ID, egress.CrossAZ))
 	}
@@ -293,20 +342,16 @@ func natPath(s *network.Snapshot, q ServiceQuery, p ServicePath, notes []string)
 		p.Problem = fmt.Sprintf("the workload's security groups do not allow TCP %d out to the internet (needed through NAT gateway %s): %s", HTTPS, egress.NAT.ID, v.Reason)
 		return p
 	}
-	var blocked []string
-	for _, leg := range natACLLegs(q.From, *egress.NAT) {
-		v := leg.check(s)
-		p.Evidence = append(p.Evidence, v.Evidence...)
-		switch {
-		case !v.Allowed:
-			blocked = append(blocked, v.Reason)
-		case v.Partial:
-			p.Partial = append(p.Partial, v.Reason)
-		}
-	}
+	blocked, partial, evidence := runLegs(s, natACLLegs(q.From, *egress.NAT))
+	p.Evidence = appendNew(p.Evidence, evidence...)
 	if len(blocked) > 0 {
-		p.Partial = nil
 		p.Problem = fmt.Sprintf("network ACLs block TCP %d to NAT gateway %s and on to the internet: %s", HTTPS, egress.NAT.ID, strings.Join(blocked, "; "))
+		return p
+	}
+	p.Partial = append(p.Partial, partial...)
+	if bpa.Unknown {
+		p.Unverified = true
+		p.Problem = fmt.Sprintf("%s and the NAT path may be blocked: %s", noEndpoint, bpaProblem)
 		return p
 	}
 	p.OK = true
