@@ -118,7 +118,11 @@ func (a *App) Run(ctx context.Context, t trail.Trigger) (report.Report, error) {
 	log := a.Log.With("eventId", t.EventID, "eventName", t.EventName, "function", a.Function)
 	rep := a.emptyReport(t)
 	if want := sources[a.Function]; !slices.Contains(want, t.Source) {
-		return rep, &TerminalError{Err: fmt.Errorf("%s handles %s events, not %s %s (event %s)", a.Function, strings.Join(want, " and "), t.Source, t.EventName, t.EventID)}
+		also := ""
+		if len(want) > 1 {
+			also = fmt.Sprintf("; it also handles %s events", strings.Join(want[1:], " and "))
+		}
+		return rep, &TerminalError{Err: fmt.Errorf("%s handles %s events, not %s %s (event %s)%s", a.Function, want[0], t.Source, t.EventName, t.EventID, also)}
 	}
 	for _, skipIf := range []func(context.Context, trail.Trigger) (string, error){a.ownChange, a.duplicate} {
 		if rep.Trigger.Skip != "" {
