@@ -75,6 +75,15 @@ func FuzzParse(f *testing.F) {
 			f.Add(raw)
 		}
 	}
+	// Shapes no sample carries.
+	for _, raw := range [][]byte{
+		apiCall("aws.ec2", "ReplaceRoute", `{"ReplaceRouteRequest": {"RouteTableId": "rtb-1", "DestinationCidrBlock": "10.0.0.0/16", "LocalTarget": "true"}}`, `null`),
+		apiCall("aws.ec2", "RevokeSecurityGroupIngress", `{"groupName": "web", "ipProtocol": "tcp", "fromPort": "22", "toPort": 22, "cidrIp": "203.0.113.0/24"}`, `null`),
+		apiCall("aws.ec2", "DeleteVpcBlockPublicAccessExclusion", `{"ExclusionId": "exclusion-1"}`, `{"requestId": "r-1"}`),
+		apiCall("aws.kafka", "RejectClientVpcConnection", `{"clusterArn": "arn:aws:kafka:eu-west-1:1:cluster/c/1", "vpcConnectionArn": "arn:aws:kafka:eu-west-1:2:vpc-connection/1/c/2"}`, `null`),
+	} {
+		f.Add(raw)
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		tr, err := Parse(raw)
 		if err != nil {
