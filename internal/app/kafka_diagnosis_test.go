@@ -459,10 +459,11 @@ func TestKafkaMappingDiagnosis(t *testing.T) {
 			seed: func(s *scenario.Scenario) (*scenario.ESM, []wantFinding) {
 				n := twoZones(s)
 				n.VPC.NATPerAZ(n.Public, n.Private)
-				// Replies from the NAT gateways' subnets come back; from
-				// the cluster's subnets only the broker port comes in.
+				// Replies from the internet come back (the NAT gateways
+				// leave the internet host's address on them); from the
+				// cluster's subnets only the broker port comes in.
 				n.VPC.NACL("orders-private", n.Private...).AllowAllOut(100, "0.0.0.0/0").
-					AllowIn(100, "10.0.0.0/23", 1024, 65535).AllowIn(110, "10.0.10.0/23", 9098, 9098)
+					AllowIn(100, "10.0.10.0/23", 9098, 9098).DenyIn(110, "10.0.10.0/23", 0, 65535).AllowIn(120, "0.0.0.0/0", 1024, 65535)
 				sg := n.VPC.SecurityGroup("orders-msk").IngressSelf(9098)
 				_, _, esm := mskMapping(s, n.Private, sg, scenario.AuthIAM, iamConsumer())
 				return esm, []wantFinding{brokersUnreachable(n.Private[0], 9098), brokersUnreachable(n.Private[1], 9098)}
