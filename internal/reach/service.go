@@ -80,7 +80,8 @@ func Endpoints(s *network.Snapshot, region, service, kind string) []network.Endp
 // Service decides how q.From reaches q.Service, following DOMAIN rules: a
 // usable interface endpoint with private DNS takes the service's traffic
 // for the whole VPC (and so shadows the NAT path, even when it is itself
-// unusable); S3 and DynamoDB can also use a gateway endpoint route; else a
+// unusable), unless its private DNS answers only Route 53 Resolver inbound
+// endpoints; S3 and DynamoDB can also use a gateway endpoint route; else a
 // NAT path, where allowed.
 func Service(s *network.Snapshot, q ServiceQuery) ServicePath {
 	p := ServicePath{Service: q.Service, SubnetID: q.From.SubnetID}
@@ -286,7 +287,9 @@ func RuleCoversTCP(r network.Rule, port int) bool {
 	return false
 }
 
-// natPath checks the subnet's default route through a NAT gateway.
+// natPath checks the subnet's default route through a NAT gateway: the
+// gateway itself, VPC Block Public Access, the workload's security groups
+// and the network ACLs of every leg (natACLLegs).
 func natPath(s *network.Snapshot, q ServiceQuery, p ServicePath, notes []string) ServicePath {
 	egress := DefaultEgress(s, q.From.SubnetID)
 	p.Evidence = append(p.Evidence, egress.RouteTableID)
