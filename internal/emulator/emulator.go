@@ -17,6 +17,13 @@
 //   - EventBridge TestEventPattern evaluated by moto's rule matcher;
 //   - a basic IAM SimulatePrincipalPolicy (see launcher.py for its rules);
 //   - DescribeVpcEndpoints' vpc-endpoint-id filter;
+//   - regional NAT gateways (AvailabilityMode regional, in a VPC, with an
+//     address in every zone the VPC has subnets in, or in the zones given by
+//     AvailabilityZoneAddresses);
+//   - VPC Block Public Access options and exclusions, and
+//     Vpc.BlockPublicAccessStates;
+//   - VPC encryption controls, and Vpc.EncryptionControl;
+//   - interface endpoints' DnsOptions (PrivateDnsOnlyForInboundResolverEndpoint);
 //   - a test-only endpoint behind SetESMState that makes an ESM report a
 //     problem such as "PROBLEM: Connection error";
 //   - ListFunctions without the functions' State and LastUpdateStatus, as

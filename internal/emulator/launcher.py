@@ -484,6 +484,398 @@ IamResponse.simulate_principal_policy = simulate_principal_policy
 
 
 # ---------------------------------------------------------------------------
+# g. EC2 networking features moto 5.2.1 does not know, as the EC2 API
+# reference documents them. Everything takes effect at once (AWS passes
+# through *-in-progress states first), like moto's NAT gateways.
+# ---------------------------------------------------------------------------
+
+from moto.ec2.exceptions import (  # noqa: E402
+    EC2ClientError, InvalidAllocationIdError, InvalidParameterCombination, MissingParameterError,
+)
+from moto.ec2.models.nat_gateways import NatGateway  # noqa: E402
+from moto.ec2.models.vpcs import VPC  # noqa: E402
+from moto.ec2.responses import EC2Response  # noqa: E402
+from moto.ec2.utils import add_tag_specification, random_id, random_public_ip  # noqa: E402
+from moto.core.utils import utcnow  # noqa: E402
+
+
+def _vpc_zones(backend, vpc_id):
+    """The Availability Zones the VPC has subnets in, sorted."""
+    return sorted({subnet.availability_zone for zone in backend.subnets.values()
+                   for subnet in zone.values() if subnet.vpc_id == vpc_id})
+
+
+def _zone_name(backend, address):
+    """The zone name of an AvailabilityZoneAddress, given by name or by ID."""
+    if address.get("AvailabilityZone"):
+        return address["AvailabilityZone"]
+    for zone in backend.describe_availability_zones():
+        if zone.zone_id == address.get("AvailabilityZoneId"):
+            return zone.name
+    raise EC2ClientError("InvalidParameterValue",
+                         f"Unknown Availability Zone {address.get('AvailabilityZoneId')}")
+
+
+# g1. Regional NAT gateways.
+# Gap: CreateNatGateway requires a SubnetId and ignores AvailabilityMode,
+# VpcId and AvailabilityZoneAddresses; DescribeNatGateways has no
+# AvailabilityMode, AutoProvisionZones or per-zone addresses.
+# API reference (CreateNatGateway, NatGateway, NatGatewayAddress): a regional
+# NAT gateway is created in a VPC, not a subnet. Without
+# AvailabilityZoneAddresses it manages its zones itself (autoProvisionZones
+# enabled: an address in every zone where the VPC has subnets, expanding to
+# new zones and retracting from emptied ones); with them the zones are managed
+# by hand (disabled). Each address names the zone it serves.
+
+NatGateway.availability_mode = "zonal"
+
+
+class RegionalNatGateway(NatGateway):
+    """A NAT gateway with AvailabilityMode regional: a VPC, no subnet, one address per zone."""
+
+    __module__ = "moto.ec2.models.nat_gateways"  # moto's model registry keys models by module
+
+    def __init__(self, backend, vpc_id, zone_allocations, tags):
+        self.id = random_id(prefix="nat")
+        self.ec2_backend = backend
+        self.vpc_id = vpc_id
+        self.subnet_id = None
+        self.state = "available"
+        self.connectivity_type = "public"
+        self.availability_mode = "regional"
+        self._created_at = utcnow()
+        # zone -> allocation IDs in manual mode; None: AWS picks the zones.
+        self._zone_allocations = zone_allocations
+        self.auto_provision_zones = "enabled" if zone_allocations is None else "disabled"
+        self._automatic_ips = {}  # zone -> public IP of an AWS-managed address
+        self.address_set = []
+        self.add_tags(tags or {})
+
+    @property
+    def nat_gateway_addresses(self):
+        if self._zone_allocations is None:
+            return [self._address(zone, None) for zone in _vpc_zones(self.ec2_backend, self.vpc_id)]
+        return [self._address(zone, allocation)
+                for zone, allocations in self._zone_allocations.items() for allocation in allocations]
+
+    def _address(self, zone, allocation_id):
+        address = {"AvailabilityZone": zone, "Status": "succeeded", "IsPrimary": True}
+        if allocation_id is None:
+            address["PublicIp"] = self._automatic_ips.setdefault(zone, random_public_ip())
+        else:
+            eip = self.ec2_backend.address_by_allocation([allocation_id])[0]
+            address.update(AllocationId=allocation_id, PublicIp=eip.public_ip)
+        return address
+
+
+_original_create_nat_gateway = EC2Response.create_nat_gateway
+
+
+def create_nat_gateway(self):
+    if self._get_param("AvailabilityMode") != "regional":
+        return _original_create_nat_gateway(self)
+    vpc_id = self._get_param("VpcId")
+    if not vpc_id:
+        raise MissingParameterError("VpcId")
+    if self._get_param("SubnetId"):
+        raise InvalidParameterCombination("A regional NAT gateway takes a VpcId, not a SubnetId")
+    if self._get_param("ConnectivityType") == "private":
+        raise InvalidParameterCombination("Regional NAT gateways support public connectivity only")
+    self.ec2_backend.get_vpc(vpc_id)  # InvalidVpcID.NotFound
+    zone_allocations = None
+    addresses = self._get_param("AvailabilityZoneAddresses") or []
+    if addresses:
+        zone_allocations = {}
+        for address in addresses:
+            allocations = address.get("AllocationIds") or []
+            for allocation in allocations:
+                if not self.ec2_backend.address_by_allocation([allocation]):
+                    raise InvalidAllocationIdError(allocation)
+            zone_allocations.setdefault(_zone_name(self.ec2_backend, address), []).extend(allocations)
+    tags = add_tag_specification(self._get_param("TagSpecifications", []))
+    nat = RegionalNatGateway(self.ec2_backend, vpc_id, zone_allocations, tags)
+    self.ec2_backend.nat_gateways[nat.id] = nat
+    return ActionResult({"NatGateway": nat, "ClientToken": self._get_param("ClientToken")})
+
+
+EC2Response.create_nat_gateway = create_nat_gateway
+
+
+# g2. VPC Block Public Access (account level, per Region).
+# Gap: none of the *VpcBlockPublicAccess* operations exist (HTTP 500), and
+# DescribeVpcs has no BlockPublicAccessStates.
+# API reference: DescribeVpcBlockPublicAccessOptions answers the account's
+# InternetGatewayBlockMode in the Region (off until modified, state
+# default-state); exclusions exempt one VPC or one subnet (allow-bidirectional
+# or allow-egress), can be made while BPA is off, are named by the VPC's or
+# subnet's ARN, and DescribeVpcBlockPublicAccessExclusions filters them by
+# resource-arn, internet-gateway-exclusion-mode, state and tags. A deleted
+# exclusion stays listed as delete-complete.
+# Vpc.BlockPublicAccessStates: "the mode of VPC BPA" in the Region.
+
+
+def _bpa(backend):
+    if not hasattr(backend, "vpcmedic_bpa"):
+        backend.vpcmedic_bpa = {"mode": "off", "state": "default-state", "updated": None, "exclusions": {}}
+    return backend.vpcmedic_bpa
+
+
+def _bpa_options(backend):
+    bpa = _bpa(backend)
+    return {"AwsAccountId": backend.account_id, "AwsRegion": backend.region_name, "State": bpa["state"],
+            "InternetGatewayBlockMode": bpa["mode"], "LastUpdateTimestamp": bpa["updated"],
+            "ManagedBy": "account", "ExclusionsAllowed": "allowed"}
+
+
+def describe_vpc_block_public_access_options(self):
+    self.error_on_dryrun()
+    return ActionResult({"VpcBlockPublicAccessOptions": _bpa_options(self.ec2_backend)})
+
+
+def modify_vpc_block_public_access_options(self):
+    mode = self._get_param("InternetGatewayBlockMode")
+    if mode not in ("off", "block-bidirectional", "block-ingress"):
+        raise EC2ClientError("InvalidParameterValue", f"Invalid InternetGatewayBlockMode {mode}")
+    bpa = _bpa(self.ec2_backend)
+    bpa.update(mode=mode, state="update-complete", updated=utcnow())
+    return ActionResult({"VpcBlockPublicAccessOptions": _bpa_options(self.ec2_backend)})
+
+
+def _exclusion_mode(self):
+    mode = self._get_param("InternetGatewayExclusionMode")
+    if mode not in ("allow-bidirectional", "allow-egress"):
+        raise EC2ClientError("InvalidParameterValue", f"Invalid InternetGatewayExclusionMode {mode}")
+    return mode
+
+
+def _exclusion(backend, exclusion_id):
+    exclusion = _bpa(backend)["exclusions"].get(exclusion_id)
+    if exclusion is None or exclusion["State"] == "delete-complete":
+        raise EC2ClientError("InvalidVpcBlockPublicAccessExclusionId.NotFound",
+                             f"The exclusion ID '{exclusion_id}' does not exist")
+    return exclusion
+
+
+def create_vpc_block_public_access_exclusion(self):
+    backend = self.ec2_backend
+    vpc_id, subnet_id = self._get_param("VpcId"), self._get_param("SubnetId")
+    if bool(vpc_id) == bool(subnet_id):
+        raise InvalidParameterCombination("Specify either a VpcId or a SubnetId")
+    if vpc_id:
+        backend.get_vpc(vpc_id)  # InvalidVpcID.NotFound
+        resource = f"vpc/{vpc_id}"
+    else:
+        backend.get_subnet(subnet_id)  # InvalidSubnetID.NotFound
+        resource = f"subnet/{subnet_id}"
+    now = utcnow()
+    tags = add_tag_specification(self._get_param("TagSpecifications", []))
+    exclusion = {
+        "ExclusionId": random_id(prefix="exclusion"),
+        "InternetGatewayExclusionMode": _exclusion_mode(self),
+        "ResourceArn": f"arn:aws:ec2:{backend.region_name}:{backend.account_id}:{resource}",
+        "State": "create-complete",
+        "CreationTimestamp": now,
+        "LastUpdateTimestamp": now,
+        "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+    }
+    _bpa(backend)["exclusions"][exclusion["ExclusionId"]] = exclusion
+    return ActionResult({"VpcBlockPublicAccessExclusion": exclusion})
+
+
+def modify_vpc_block_public_access_exclusion(self):
+    exclusion = _exclusion(self.ec2_backend, self._get_param("ExclusionId"))
+    exclusion.update(InternetGatewayExclusionMode=_exclusion_mode(self), State="update-complete",
+                     LastUpdateTimestamp=utcnow())
+    return ActionResult({"VpcBlockPublicAccessExclusion": exclusion})
+
+
+def delete_vpc_block_public_access_exclusion(self):
+    exclusion = _exclusion(self.ec2_backend, self._get_param("ExclusionId"))
+    exclusion.update(State="delete-complete", DeletionTimestamp=utcnow())
+    return ActionResult({"VpcBlockPublicAccessExclusion": exclusion})
+
+
+def _exclusion_matches(exclusion, filters):
+    tags = {t["Key"]: t["Value"] for t in exclusion["Tags"]}
+    for name, values in filters.items():
+        if name == "resource-arn":
+            got = [exclusion["ResourceArn"]]
+        elif name == "internet-gateway-exclusion-mode":
+            got = [exclusion["InternetGatewayExclusionMode"]]
+        elif name == "state":
+            got = [exclusion["State"]]
+        elif name.startswith("tag:"):
+            got = [tags[name[4:]]] if name[4:] in tags else []
+        elif name == "tag-key":
+            got = list(tags)
+        elif name == "tag-value":
+            got = list(tags.values())
+        else:
+            raise EC2ClientError("InvalidParameterValue", f"The filter '{name}' is invalid")
+        if not set(got) & set(values):
+            return False
+    return True
+
+
+def describe_vpc_block_public_access_exclusions(self):
+    self.error_on_dryrun()
+    ids = self._get_param("ExclusionIds", [])
+    filters = self._filters_from_querystring()
+    found = [e for e in _bpa(self.ec2_backend)["exclusions"].values()
+             if (not ids or e["ExclusionId"] in ids) and _exclusion_matches(e, filters)]
+    start = int(self._get_param("NextToken") or 0)
+    size = int(self._get_param("MaxResults") or 1000)
+    token = str(start + size) if start + size < len(found) else None
+    return ActionResult({"VpcBlockPublicAccessExclusions": found[start:start + size], "NextToken": token})
+
+
+def vpc_block_public_access_states(self):
+    return {"InternetGatewayBlockMode": _bpa(self.ec2_backend)["mode"]}
+
+
+for _operation in (describe_vpc_block_public_access_options, modify_vpc_block_public_access_options,
+                   create_vpc_block_public_access_exclusion, modify_vpc_block_public_access_exclusion,
+                   delete_vpc_block_public_access_exclusion, describe_vpc_block_public_access_exclusions):
+    setattr(EC2Response, _operation.__name__, _operation)
+VPC.block_public_access_states = property(vpc_block_public_access_states)
+
+
+# g3. VPC encryption controls.
+# Gap: Create/Modify/Describe/DeleteVpcEncryptionControl(s) do not exist
+# (HTTP 500) and DescribeVpcs has no EncryptionControl.
+# API reference: CreateVpcEncryptionControl takes only the VPC (the control
+# starts in monitor mode); ModifyVpcEncryptionControl sets Mode
+# (monitor/enforce) and each exclusion (enable/disable, reported as
+# enabled/disabled in ResourceExclusions); Vpc.EncryptionControl carries it.
+
+_EXCLUSION_PARAMS = {
+    "InternetGatewayExclusion": "InternetGateway",
+    "EgressOnlyInternetGatewayExclusion": "EgressOnlyInternetGateway",
+    "NatGatewayExclusion": "NatGateway",
+    "VirtualPrivateGatewayExclusion": "VirtualPrivateGateway",
+    "VpcPeeringExclusion": "VpcPeering",
+    "LambdaExclusion": "Lambda",
+    "VpcLatticeExclusion": "VpcLattice",
+    "ElasticFileSystemExclusion": "ElasticFileSystem",
+}
+
+
+def _encryption_controls(backend):
+    if not hasattr(backend, "vpcmedic_encryption_controls"):
+        backend.vpcmedic_encryption_controls = {}  # by VpcEncryptionControlId
+    return backend.vpcmedic_encryption_controls
+
+
+def _encryption_control(backend, control_id):
+    control = _encryption_controls(backend).get(control_id)
+    if control is None or control["State"] == "deleted":
+        raise EC2ClientError("InvalidVpcEncryptionControlId.NotFound",
+                             f"The VPC encryption control ID '{control_id}' does not exist")
+    return control
+
+
+def create_vpc_encryption_control(self):
+    backend = self.ec2_backend
+    vpc_id = self._get_param("VpcId")
+    backend.get_vpc(vpc_id)  # InvalidVpcID.NotFound
+    if any(c["VpcId"] == vpc_id and c["State"] != "deleted" for c in _encryption_controls(backend).values()):
+        raise EC2ClientError("InvalidParameterValue", f"VPC {vpc_id} already has an encryption control")
+    tags = add_tag_specification(self._get_param("TagSpecifications", []))
+    control = {"VpcId": vpc_id, "VpcEncryptionControlId": random_id(prefix="vpcec"), "Mode": "monitor",
+               "State": "available", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+    _encryption_controls(backend)[control["VpcEncryptionControlId"]] = control
+    return ActionResult({"VpcEncryptionControl": control})
+
+
+def modify_vpc_encryption_control(self):
+    control = _encryption_control(self.ec2_backend, self._get_param("VpcEncryptionControlId"))
+    mode = self._get_param("Mode")
+    if mode:
+        if mode not in ("monitor", "enforce"):
+            raise EC2ClientError("InvalidParameterValue", f"Invalid Mode {mode}")
+        control["Mode"] = mode
+    for param, kind in _EXCLUSION_PARAMS.items():
+        value = self._get_param(param)
+        if value:
+            if value not in ("enable", "disable"):
+                raise EC2ClientError("InvalidParameterValue", f"Invalid {param} {value}")
+            control.setdefault("ResourceExclusions", {})[kind] = {"State": value + "d"}
+    return ActionResult({"VpcEncryptionControl": control})
+
+
+def delete_vpc_encryption_control(self):
+    control = _encryption_control(self.ec2_backend, self._get_param("VpcEncryptionControlId"))
+    control["State"] = "deleted"
+    return ActionResult({"VpcEncryptionControl": control})
+
+
+def describe_vpc_encryption_controls(self):
+    self.error_on_dryrun()
+    ids = self._get_param("VpcEncryptionControlIds", [])
+    vpcs = self._get_param("VpcIds", [])
+    found = [c for c in _encryption_controls(self.ec2_backend).values()
+             if (not ids or c["VpcEncryptionControlId"] in ids) and (not vpcs or c["VpcId"] in vpcs)]
+    return ActionResult({"VpcEncryptionControls": found})
+
+
+def vpc_encryption_control(self):
+    for control in _encryption_controls(self.ec2_backend).values():
+        if control["VpcId"] == self.id and control["State"] != "deleted":
+            return control
+    return None
+
+
+for _operation in (create_vpc_encryption_control, modify_vpc_encryption_control,
+                   delete_vpc_encryption_control, describe_vpc_encryption_controls):
+    setattr(EC2Response, _operation.__name__, _operation)
+VPC.encryption_control = property(vpc_encryption_control)
+
+
+# g4. VPC endpoint DNS options.
+# Gap: CreateVpcEndpoint and ModifyVpcEndpoint drop DnsOptions, so
+# DescribeVpcEndpoints never reports PrivateDnsOnlyForInboundResolverEndpoint.
+# API reference (DnsOptionsSpecification): the option exists for services with
+# both gateway and interface endpoints (S3): the VPC's own traffic then uses
+# the gateway endpoint, on-premises traffic the interface endpoint.
+
+_original_create_vpc_endpoint = EC2Response.create_vpc_endpoint
+_original_modify_vpc_endpoint = EC2Response.modify_vpc_endpoint
+
+
+def _set_dns_options(endpoint, spec):
+    options = dict(getattr(endpoint, "dns_options", None) or {"DnsRecordIpType": "ipv4"})
+    for key in ("DnsRecordIpType", "PrivateDnsOnlyForInboundResolverEndpoint"):
+        if spec.get(key) is not None:
+            options[key] = spec[key]
+    if isinstance(options.get("PrivateDnsOnlyForInboundResolverEndpoint"), str):
+        options["PrivateDnsOnlyForInboundResolverEndpoint"] = (
+            options["PrivateDnsOnlyForInboundResolverEndpoint"].lower() == "true")
+    endpoint.dns_options = options
+
+
+def create_vpc_endpoint(self):
+    result = _original_create_vpc_endpoint(self)
+    endpoint = result.result["VpcEndpoint"]
+    if (endpoint.vpc_endpoint_type or "").lower() == "interface":
+        _set_dns_options(endpoint, self._get_param("DnsOptions") or {})
+    return result
+
+
+def modify_vpc_endpoint(self):
+    result = _original_modify_vpc_endpoint(self)
+    spec = self._get_param("DnsOptions")
+    if spec:
+        endpoint = self.ec2_backend.describe_vpc_endpoints(
+            vpc_end_point_ids=[self._get_param("VpcEndpointId")], filters=None)[0]
+        _set_dns_options(endpoint, spec)
+    return result
+
+
+EC2Response.create_vpc_endpoint = create_vpc_endpoint
+EC2Response.modify_vpc_endpoint = modify_vpc_endpoint
+
+
+# ---------------------------------------------------------------------------
 # Speed: every IAM backend (one per partition, re-created on each reset and on
 # the first request after it) re-parses the ~1,300 AWS managed policies: about
 # 0.2 s each, 2 s per reset. Parse them once and load them in the aws
