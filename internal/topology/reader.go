@@ -34,6 +34,8 @@ type EC2 interface {
 	ec2.DescribeDhcpOptionsAPIClient
 	ec2.GetManagedPrefixListEntriesAPIClient
 	DescribeVpcAttribute(context.Context, *ec2.DescribeVpcAttributeInput, ...func(*ec2.Options)) (*ec2.DescribeVpcAttributeOutput, error)
+	DescribeVpcBlockPublicAccessOptions(context.Context, *ec2.DescribeVpcBlockPublicAccessOptionsInput, ...func(*ec2.Options)) (*ec2.DescribeVpcBlockPublicAccessOptionsOutput, error)
+	DescribeVpcBlockPublicAccessExclusions(context.Context, *ec2.DescribeVpcBlockPublicAccessExclusionsInput, ...func(*ec2.Options)) (*ec2.DescribeVpcBlockPublicAccessExclusionsOutput, error)
 }
 
 // Reader reads snapshots.
@@ -64,7 +66,8 @@ func (r *Reader) Read(ctx context.Context, vpcID string) (*network.Snapshot, err
 // per resource type for all of them (filtered by VPC, 200 IDs a call), run
 // concurrently, so the number of calls grows with result pages, not with
 // the number of VPCs. The DNS attributes are the exception: EC2 answers
-// them one VPC and one attribute at a time.
+// them one VPC and one attribute at a time. VPC Block Public Access is an
+// account setting: it is read once, whatever the number of VPCs.
 func (r *Reader) ReadAll(ctx context.Context, vpcIDs []string) (map[string]*network.Snapshot, error) {
 	vpcIDs = slices.Compact(slices.Sorted(slices.Values(vpcIDs)))
 	snaps := make(map[string]*network.Snapshot, len(vpcIDs))
@@ -100,6 +103,8 @@ func (r *Reader) ReadAll(ctx context.Context, vpcIDs []string) (map[string]*netw
 		}
 	}
 	run("describe vpcs", func() error { return r.readVPCs(ctx, vpcIDs, snaps, &mu) })
+	var bpa accountBPA
+	run("describe vpc block public access", func() error { return r.readBlockPublicAccess(ctx, &bpa) })
 	run("describe dns attributes", func() error { return r.readAttributes(ctx, vpcIDs, snaps) })
 	for chunk := range slices.Chunk(vpcIDs, maxFilterValues) {
 		byVPC := []types.Filter{{Name: aws.String("vpc-id"), Values: chunk}}
@@ -144,12 +149,9 @@ func (r *Reader) ReadAll(ctx context.Context, vpcIDs []string) (map[string]*netw
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	// The prefix lists the groups reference: one more round, for all VPCs.
-	var groups []network.SecurityGroup
-	for _, s := range snaps {
-		groups = append(groups, s.SecurityGroups...)
-	}
-	lists, err := r.prefixLists(ctx, groups)
+	// The prefix lists the groups and the gateway endpoint routes
+	// reference: one more round, for all VPCs.
+	lists, err := r.prefixLists(ctx, referencedPrefixLists(snaps))
 	if err != nil {
 		return nil, fmt.Errorf("read prefix lists: %w", err)
 	}
@@ -157,6 +159,7 @@ func (r *Reader) ReadAll(ctx context.Context, vpcIDs []string) (map[string]*netw
 		s.PrefixLists = lists
 		markDeadNATRoutes(s)
 	}
+	bpa.apply(snaps)
 	return snaps, nil
 }
 
@@ -181,6 +184,7 @@ func (r *Reader) readVPCs(ctx context.Context, vpcIDs []string, snaps map[string
 				found[id] = true
 				mu.Lock()
 				s.VPC.Tags = tags(v.Tags)
+				s.VPC.EncryptionControl = encryptionControl(v.EncryptionControl)
 				for _, assoc := range v.CidrBlockAssociationSet {
 					if c, err := netip.ParsePrefix(aws.ToString(assoc.CidrBlock)); err == nil {
 						s.VPC.CIDRs = append(s.VPC.CIDRs, c)
@@ -405,15 +409,46 @@ func (r *Reader) natGateways(ctx context.Context, filters []types.Filter, add fu
 			if conn == "" {
 				conn = string(types.ConnectivityTypePublic)
 			}
-			add(aws.ToString(n.VpcId), network.NATGateway{
-				ID:           aws.ToString(n.NatGatewayId),
-				SubnetID:     aws.ToString(n.SubnetId),
-				State:        string(n.State),
-				Connectivity: conn,
-			})
+			add(aws.ToString(n.VpcId), natGateway(n, conn))
 		}
 	}
 	return nil
+}
+
+func natGateway(n types.NatGateway, connectivity string) network.NATGateway {
+	nat := network.NATGateway{
+		ID:                 aws.ToString(n.NatGatewayId),
+		SubnetID:           aws.ToString(n.SubnetId),
+		State:              string(n.State),
+		Connectivity:       connectivity,
+		AvailabilityMode:   string(n.AvailabilityMode),
+		AutoProvisionZones: string(n.AutoProvisionZones),
+	}
+	if nat.AvailabilityMode == "" {
+		nat.AvailabilityMode = network.NATZonal
+	}
+	if nat.Regional() {
+		nat.SubnetID = ""
+		nat.Zones = zonesInUse(n.NatGatewayAddresses)
+	}
+	return nat
+}
+
+// zonesInUse lists the zones where an address of a regional NAT gateway
+// carries traffic, in order. Only "succeeded" counts: "assigning" and
+// "associating" addresses do not serve their zone yet, "unassigning" and
+// "disassociating" ones are being withdrawn from it (the zone is being
+// retracted), and "failed" ones never will. Counting a zone that is about to
+// lose its address would hide the outage that follows.
+func zonesInUse(addresses []types.NatGatewayAddress) []string {
+	var zones []string
+	for _, a := range addresses {
+		zone := aws.ToString(a.AvailabilityZone)
+		if a.Status == types.NatGatewayAddressStatusSucceeded && zone != "" && !slices.Contains(zones, zone) {
+			zones = append(zones, zone)
+		}
+	}
+	return zones
 }
 
 func (r *Reader) internetGateways(ctx context.Context, filters []types.Filter, add func(vpc string, g network.InternetGateway)) error {
@@ -452,6 +487,9 @@ func (r *Reader) endpoints(ctx context.Context, filters []types.Filter, add func
 				Policy:        aws.ToString(e.PolicyDocument),
 				Tags:          tags(e.Tags),
 			}
+			if e.DnsOptions != nil {
+				ep.PrivateDNSOnlyForInboundResolver = aws.ToBool(e.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint)
+			}
 			for _, g := range e.Groups {
 				ep.SecurityGroupIDs = append(ep.SecurityGroupIDs, aws.ToString(g.GroupId))
 			}
@@ -481,17 +519,32 @@ func (r *Reader) securityGroups(ctx context.Context, filters []types.Filter, add
 	return nil
 }
 
-// prefixLists reads the entries of the prefix lists the groups' rules
-// reference: one paginated call per distinct list, concurrently.
-func (r *Reader) prefixLists(ctx context.Context, groups []network.SecurityGroup) (map[string][]netip.Prefix, error) {
+// referencedPrefixLists returns the prefix lists that security group rules
+// and gateway endpoint routes name, in every snapshot.
+func referencedPrefixLists(snaps map[string]*network.Snapshot) map[string]bool {
 	ids := map[string]bool{}
-	for _, g := range groups {
-		for _, rule := range slices.Concat(g.Ingress, g.Egress) {
-			if rule.PrefixListID != "" {
-				ids[rule.PrefixListID] = true
+	for _, s := range snaps {
+		for _, g := range s.SecurityGroups {
+			for _, rule := range slices.Concat(g.Ingress, g.Egress) {
+				if rule.PrefixListID != "" {
+					ids[rule.PrefixListID] = true
+				}
+			}
+		}
+		for _, rt := range s.RouteTables {
+			for _, route := range rt.Routes {
+				if route.TargetKind == network.TargetVPCEndpoint && route.DestinationPrefixList != "" {
+					ids[route.DestinationPrefixList] = true
+				}
 			}
 		}
 	}
+	return ids
+}
+
+// prefixLists reads the entries of the given prefix lists: one paginated
+// call per list, concurrently.
+func (r *Reader) prefixLists(ctx context.Context, ids map[string]bool) (map[string][]netip.Prefix, error) {
 	out := make(map[string][]netip.Prefix, len(ids))
 	var (
 		wg   sync.WaitGroup
@@ -598,6 +651,36 @@ func (r *Reader) networkACLs(ctx context.Context, filters []types.Filter, add fu
 		}
 	}
 	return nil
+}
+
+// encryptionControl maps Vpc.EncryptionControl; a VPC without one has the
+// zero value.
+func encryptionControl(c *types.VpcEncryptionControl) network.EncryptionControl {
+	if c == nil {
+		return network.EncryptionControl{}
+	}
+	out := network.EncryptionControl{ID: aws.ToString(c.VpcEncryptionControlId), Mode: string(c.Mode), State: string(c.State)}
+	if ex := c.ResourceExclusions; ex != nil {
+		for kind, e := range map[string]*types.VpcEncryptionControlExclusion{
+			network.ExclusionInternetGateway:   ex.InternetGateway,
+			network.ExclusionEgressOnlyGateway: ex.EgressOnlyInternetGateway,
+			network.ExclusionNATGateway:        ex.NatGateway,
+			network.ExclusionLambda:            ex.Lambda,
+			"virtual-private-gateway":          ex.VirtualPrivateGateway,
+			"vpc-peering":                      ex.VpcPeering,
+			"vpc-lattice":                      ex.VpcLattice,
+			"elastic-file-system":              ex.ElasticFileSystem,
+		} {
+			if e == nil {
+				continue
+			}
+			if out.Exclusions == nil {
+				out.Exclusions = map[string]string{}
+			}
+			out.Exclusions[kind] = string(e.State)
+		}
+	}
+	return out
 }
 
 func tags(in []types.Tag) map[string]string {

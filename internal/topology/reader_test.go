@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/vpcmedic/vpcmedic/internal/network"
 )
 
 // fakeEC2 answers every Describe with two pages and counts the calls; the
@@ -22,6 +27,12 @@ type fakeEC2 struct {
 	// filterSizes records the number of vpc-id values per call.
 	filterSizes []int
 	missing     string
+	// bpaMode is the account's BPA mode (default block-bidirectional);
+	// bpaErr and exclusionsErr fail those reads.
+	bpaMode              types.InternetGatewayBlockMode
+	bpaErr               error
+	exclusionsErr        error
+	lastExclusionFilters []types.Filter
 }
 
 var _ EC2 = (*fakeEC2)(nil)
@@ -65,7 +76,17 @@ func (f *fakeEC2) DescribeVpcs(_ context.Context, in *ec2.DescribeVpcsInput, _ .
 	out.NextToken, vpcs = page(in.NextToken, vpcsOf(in.Filters))
 	for _, v := range vpcs {
 		if v != f.missing {
-			out.Vpcs = append(out.Vpcs, types.Vpc{VpcId: aws.String(v), CidrBlock: aws.String("10.0.0.0/16"), DhcpOptionsId: aws.String("dopt-1")})
+			out.Vpcs = append(out.Vpcs, types.Vpc{VpcId: aws.String(v), CidrBlock: aws.String("10.0.0.0/16"), DhcpOptionsId: aws.String("dopt-1"),
+				EncryptionControl: &types.VpcEncryptionControl{
+					VpcEncryptionControlId: aws.String("vpcec-" + v), Mode: types.VpcEncryptionControlModeEnforce, State: types.VpcEncryptionControlStateAvailable,
+					ResourceExclusions: &types.VpcEncryptionControlExclusions{
+						Lambda:     &types.VpcEncryptionControlExclusion{State: types.VpcEncryptionControlExclusionStateEnabled},
+						NatGateway: &types.VpcEncryptionControlExclusion{State: types.VpcEncryptionControlExclusionStateDisabled},
+					},
+				},
+				// A summary that disagrees with the options: never the rule.
+				BlockPublicAccessStates: &types.BlockPublicAccessStates{InternetGatewayBlockMode: types.BlockPublicAccessModeOff},
+			})
 		}
 	}
 	return out, nil
@@ -103,7 +124,10 @@ func (f *fakeEC2) DescribeRouteTables(_ context.Context, in *ec2.DescribeRouteTa
 	for _, v := range vpcs {
 		out.RouteTables = append(out.RouteTables, types.RouteTable{RouteTableId: aws.String("rtb-" + v), VpcId: aws.String(v),
 			Associations: []types.RouteTableAssociation{{Main: aws.Bool(true)}},
-			Routes:       []types.Route{{DestinationCidrBlock: aws.String("0.0.0.0/0"), NatGatewayId: aws.String("nat-gone"), State: types.RouteStateActive}}})
+			Routes: []types.Route{
+				{DestinationCidrBlock: aws.String("0.0.0.0/0"), NatGatewayId: aws.String("nat-gone"), State: types.RouteStateActive},
+				{DestinationPrefixListId: aws.String("pl-gateway"), GatewayId: aws.String("vpce-s3-" + v), State: types.RouteStateActive},
+			}})
 	}
 	return out, nil
 }
@@ -111,7 +135,26 @@ func (f *fakeEC2) DescribeRouteTables(_ context.Context, in *ec2.DescribeRouteTa
 func (f *fakeEC2) DescribeNatGateways(_ context.Context, in *ec2.DescribeNatGatewaysInput, _ ...func(*ec2.Options)) (*ec2.DescribeNatGatewaysOutput, error) {
 	f.count("DescribeNatGateways", in.Filter)
 	out := &ec2.DescribeNatGatewaysOutput{}
-	out.NextToken, _ = page(in.NextToken, vpcsOf(in.Filter))
+	var vpcs []string
+	out.NextToken, vpcs = page(in.NextToken, vpcsOf(in.Filter))
+	address := func(zone string, status types.NatGatewayAddressStatus) types.NatGatewayAddress {
+		return types.NatGatewayAddress{AvailabilityZone: aws.String(zone), Status: status}
+	}
+	for _, v := range vpcs {
+		out.NatGateways = append(out.NatGateways, types.NatGateway{
+			NatGatewayId: aws.String("nat-regional-" + v), VpcId: aws.String(v), State: types.NatGatewayStateAvailable,
+			AvailabilityMode: types.AvailabilityModeRegional, AutoProvisionZones: types.AutoProvisionZonesStateEnabled,
+			NatGatewayAddresses: []types.NatGatewayAddress{
+				address("us-east-1a", types.NatGatewayAddressStatusSucceeded),
+				address("us-east-1b", types.NatGatewayAddressStatusAssociating),
+				address("us-east-1c", types.NatGatewayAddressStatusSucceeded),
+				address("us-east-1a", types.NatGatewayAddressStatusSucceeded), // a second address in a
+				address("us-east-1d", types.NatGatewayAddressStatusDisassociating),
+			},
+		}, types.NatGateway{
+			NatGatewayId: aws.String("nat-zonal-" + v), VpcId: aws.String(v), SubnetId: aws.String("subnet-" + v), State: types.NatGatewayStateAvailable,
+		})
+	}
 	return out, nil
 }
 
@@ -130,7 +173,15 @@ func (f *fakeEC2) DescribeInternetGateways(_ context.Context, in *ec2.DescribeIn
 func (f *fakeEC2) DescribeVpcEndpoints(_ context.Context, in *ec2.DescribeVpcEndpointsInput, _ ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error) {
 	f.count("DescribeVpcEndpoints", in.Filters)
 	out := &ec2.DescribeVpcEndpointsOutput{}
-	out.NextToken, _ = page(in.NextToken, vpcsOf(in.Filters))
+	var vpcs []string
+	out.NextToken, vpcs = page(in.NextToken, vpcsOf(in.Filters))
+	for _, v := range vpcs {
+		out.VpcEndpoints = append(out.VpcEndpoints, types.VpcEndpoint{
+			VpcEndpointId: aws.String("vpce-s3-interface-" + v), VpcId: aws.String(v), VpcEndpointType: types.VpcEndpointTypeInterface,
+			ServiceName: aws.String("com.amazonaws.us-east-1.s3"), PrivateDnsEnabled: aws.Bool(true),
+			DnsOptions: &types.DnsOptions{PrivateDnsOnlyForInboundResolverEndpoint: aws.Bool(true)},
+		})
+	}
 	return out, nil
 }
 
@@ -159,6 +210,45 @@ func (f *fakeEC2) GetManagedPrefixListEntries(_ context.Context, in *ec2.GetMana
 	return &ec2.GetManagedPrefixListEntriesOutput{Entries: []types.PrefixListEntry{{Cidr: aws.String("52.216.0.0/15")}}}, nil
 }
 
+func (f *fakeEC2) DescribeVpcBlockPublicAccessOptions(_ context.Context, _ *ec2.DescribeVpcBlockPublicAccessOptionsInput, _ ...func(*ec2.Options)) (*ec2.DescribeVpcBlockPublicAccessOptionsOutput, error) {
+	f.count("DescribeVpcBlockPublicAccessOptions", nil)
+	if f.bpaErr != nil {
+		return nil, f.bpaErr
+	}
+	mode := f.bpaMode
+	if mode == "" {
+		mode = types.InternetGatewayBlockModeBlockBidirectional
+	}
+	return &ec2.DescribeVpcBlockPublicAccessOptionsOutput{VpcBlockPublicAccessOptions: &types.VpcBlockPublicAccessOptions{InternetGatewayBlockMode: mode}}, nil
+}
+
+// DescribeVpcBlockPublicAccessExclusions answers two pages: the first has
+// an exclusion of vpc-a and a deleted one of vpc-c, the second one of vpc-b's
+// subnet and one of a VPC that is not read.
+func (f *fakeEC2) DescribeVpcBlockPublicAccessExclusions(_ context.Context, in *ec2.DescribeVpcBlockPublicAccessExclusionsInput, _ ...func(*ec2.Options)) (*ec2.DescribeVpcBlockPublicAccessExclusionsOutput, error) {
+	f.count("DescribeVpcBlockPublicAccessExclusions", in.Filters)
+	f.mu.Lock()
+	f.lastExclusionFilters = in.Filters
+	f.mu.Unlock()
+	if f.exclusionsErr != nil {
+		return nil, f.exclusionsErr
+	}
+	exclusion := func(id, resource string, mode types.InternetGatewayExclusionMode, state types.VpcBlockPublicAccessExclusionState) types.VpcBlockPublicAccessExclusion {
+		return types.VpcBlockPublicAccessExclusion{ExclusionId: aws.String(id), ResourceArn: aws.String("arn:aws:ec2:us-east-1:123456789012:" + resource),
+			InternetGatewayExclusionMode: mode, State: state}
+	}
+	if in.NextToken == nil {
+		return &ec2.DescribeVpcBlockPublicAccessExclusionsOutput{NextToken: aws.String("next"), VpcBlockPublicAccessExclusions: []types.VpcBlockPublicAccessExclusion{
+			exclusion("exclusion-a", "vpc/vpc-a", types.InternetGatewayExclusionModeAllowBidirectional, types.VpcBlockPublicAccessExclusionStateCreateComplete),
+			exclusion("exclusion-c", "vpc/vpc-c", types.InternetGatewayExclusionModeAllowBidirectional, types.VpcBlockPublicAccessExclusionStateDeleteComplete),
+		}}, nil
+	}
+	return &ec2.DescribeVpcBlockPublicAccessExclusionsOutput{VpcBlockPublicAccessExclusions: []types.VpcBlockPublicAccessExclusion{
+		exclusion("exclusion-b", "subnet/subnet-vpc-b", types.InternetGatewayExclusionModeAllowEgress, types.VpcBlockPublicAccessExclusionStateUpdateComplete),
+		exclusion("exclusion-x", "vpc/vpc-x", types.InternetGatewayExclusionModeAllowEgress, types.VpcBlockPublicAccessExclusionStateCreateComplete),
+	}}, nil
+}
+
 func TestReadAllGroupsByVPCWithOneCallPerTypeAndPage(t *testing.T) {
 	f := &fakeEC2{}
 	vpcs := []string{"vpc-b", "vpc-a", "vpc-c"}
@@ -174,19 +264,23 @@ func TestReadAllGroupsByVPCWithOneCallPerTypeAndPage(t *testing.T) {
 		if !s.VPC.DNSSupport || !s.VPC.DNSHostnames || !slices.Equal(s.VPC.DNSServers, []string{"10.0.0.53"}) {
 			t.Errorf("%s: DNS %v/%v servers %v", v, s.VPC.DNSSupport, s.VPC.DNSHostnames, s.VPC.DNSServers)
 		}
-		if got := s.PrefixLists["pl-s3"]; len(got) != 1 {
-			t.Errorf("%s: prefix list entries %v", v, got)
+		for _, pl := range []string{"pl-s3", "pl-gateway"} {
+			if got := s.PrefixLists[pl]; len(got) != 1 {
+				t.Errorf("%s: entries of %s %v", v, pl, got)
+			}
 		}
 		if s.RouteTables[0].Routes[0].Active {
 			t.Errorf("%s: a route to a NAT gateway that does not exist is active", v)
 		}
 	}
 	// Two pages per type for all three VPCs; attributes per VPC; one
-	// prefix list read for every group that references it.
+	// read per prefix list, whatever number of groups and routes name it;
+	// the account's BPA options once and its exclusions in one listing.
 	want := map[string]int{
 		"DescribeVpcs": 2, "DescribeSubnets": 2, "DescribeRouteTables": 2, "DescribeNatGateways": 2, "DescribeInternetGateways": 2,
 		"DescribeVpcEndpoints": 2, "DescribeSecurityGroups": 2, "DescribeNetworkAcls": 2, "DescribeDhcpOptions": 1,
-		"DescribeVpcAttribute": 6, "GetManagedPrefixListEntries": 1,
+		"DescribeVpcAttribute": 6, "GetManagedPrefixListEntries": 2,
+		"DescribeVpcBlockPublicAccessOptions": 1, "DescribeVpcBlockPublicAccessExclusions": 2,
 	}
 	for op, n := range want {
 		if f.calls[op] != n {
@@ -219,5 +313,115 @@ func TestReadAllNamesAVPCThatIsGone(t *testing.T) {
 	_, err := (&Reader{EC2: f}).ReadAll(t.Context(), []string{"vpc-a", "vpc-gone"})
 	if !errors.Is(err, ErrVPCNotFound) || !strings.Contains(err.Error(), "vpc-gone") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestReadAllMapsRegionalNATsEncryptionAndEndpointDNS(t *testing.T) {
+	snaps, err := (&Reader{EC2: &fakeEC2{}}).ReadAll(t.Context(), []string{"vpc-a", "vpc-b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := snaps["vpc-a"]
+	nats := map[string]network.NATGateway{}
+	for _, n := range s.NATGateways {
+		nats[n.ID] = n
+	}
+	regional := nats["nat-regional-vpc-a"]
+	// Only addresses in use count: b is still associating, d disassociating.
+	if !regional.Regional() || regional.SubnetID != "" || regional.AutoProvisionZones != "enabled" || !slices.Equal(regional.Zones, []string{"us-east-1a", "us-east-1c"}) {
+		t.Errorf("regional NAT = %+v", regional)
+	}
+	if zonal := nats["nat-zonal-vpc-a"]; zonal.Regional() || zonal.AvailabilityMode != network.NATZonal || zonal.SubnetID != "subnet-vpc-a" || zonal.Zones != nil {
+		t.Errorf("zonal NAT = %+v", zonal)
+	}
+	ec := s.VPC.EncryptionControl
+	if ec.ID != "vpcec-vpc-a" || ec.Mode != "enforce" || ec.State != "available" ||
+		!maps.Equal(ec.Exclusions, map[string]string{network.ExclusionLambda: "enabled", network.ExclusionNATGateway: "disabled"}) {
+		t.Errorf("encryption control = %+v", ec)
+	}
+	if len(s.Endpoints) != 1 || !s.Endpoints[0].PrivateDNSOnlyForInboundResolver {
+		t.Errorf("endpoints = %+v, want inbound-resolver-only DNS", s.Endpoints)
+	}
+}
+
+func TestReadAllFilesBlockPublicAccessExclusionsInEffect(t *testing.T) {
+	f := &fakeEC2{}
+	snaps, err := (&Reader{EC2: f}).ReadAll(t.Context(), []string{"vpc-a", "vpc-b", "vpc-c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]network.BlockPublicAccess{
+		"vpc-a": {Read: true, Mode: network.BPABlockBidirectional, VPCExclusion: network.BPAAllowBidirectional,
+			ExclusionIDs: map[string]string{"vpc-a": "exclusion-a"}},
+		"vpc-b": {Read: true, Mode: network.BPABlockBidirectional, SubnetExclusions: map[string]string{"subnet-vpc-b": network.BPAAllowEgress},
+			ExclusionIDs: map[string]string{"subnet-vpc-b": "exclusion-b"}},
+		// vpc-c's exclusion is deleted: it exempts nothing.
+		"vpc-c": {Read: true, Mode: network.BPABlockBidirectional},
+	}
+	for vpc, w := range want {
+		if got := snaps[vpc].BlockPublicAccess; !reflect.DeepEqual(got, w) {
+			t.Errorf("%s: BlockPublicAccess = %+v, want %+v", vpc, got, w)
+		}
+	}
+	var stateFilter []string
+	for _, fl := range f.lastExclusionFilters {
+		if aws.ToString(fl.Name) == "state" {
+			stateFilter = fl.Values
+		}
+	}
+	if !slices.Equal(stateFilter, []string{"create-complete", "update-complete"}) {
+		t.Errorf("exclusions listed with state filter %v", stateFilter)
+	}
+}
+
+func TestReadAllListsNoExclusionsWhenBlockPublicAccessIsOff(t *testing.T) {
+	f := &fakeEC2{bpaMode: types.InternetGatewayBlockModeOff}
+	snaps, err := (&Reader{EC2: f}).ReadAll(t.Context(), []string{"vpc-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := snaps["vpc-a"].BlockPublicAccess; !reflect.DeepEqual(got, network.BlockPublicAccess{Read: true, Mode: network.BPAOff}) {
+		t.Errorf("BlockPublicAccess = %+v", got)
+	}
+	if n := f.calls["DescribeVpcBlockPublicAccessExclusions"]; n != 0 {
+		t.Errorf("exclusions listed %d times with BPA off", n)
+	}
+}
+
+func TestReadAllWithoutBlockPublicAccessPermissionAssumesNothing(t *testing.T) {
+	denied := &smithy.GenericAPIError{Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation."}
+	for name, f := range map[string]*fakeEC2{
+		"options denied":    {bpaErr: denied},
+		"exclusions denied": {exclusionsErr: &smithy.GenericAPIError{Code: "AccessDenied"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			snaps, err := (&Reader{EC2: f}).ReadAll(t.Context(), []string{"vpc-a"})
+			if err != nil {
+				t.Fatalf("ReadAll failed on a denied BPA read: %v", err)
+			}
+			s := snaps["vpc-a"]
+			if !reflect.DeepEqual(s.BlockPublicAccess, network.BlockPublicAccess{}) {
+				t.Errorf("BlockPublicAccess = %+v, want nothing read", s.BlockPublicAccess)
+			}
+			if len(s.Subnets) != 1 || len(s.NATGateways) == 0 {
+				t.Errorf("the rest of the snapshot was not read: %+v", s)
+			}
+		})
+	}
+}
+
+func TestReadAllFailsOnOtherBlockPublicAccessErrors(t *testing.T) {
+	throttled := &smithy.GenericAPIError{Code: "RequestLimitExceeded"}
+	for name, f := range map[string]*fakeEC2{
+		"options":    {bpaErr: throttled},
+		"exclusions": {exclusionsErr: throttled},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := (&Reader{EC2: f}).ReadAll(t.Context(), []string{"vpc-a"})
+			var apiErr smithy.APIError
+			if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "RequestLimitExceeded" {
+				t.Errorf("err = %v, want the throttling error", err)
+			}
+		})
 	}
 }
