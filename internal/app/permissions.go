@@ -28,6 +28,8 @@ var (
 		"ec2:DescribeRouteTables", "ec2:DescribeNatGateways", "ec2:DescribeInternetGateways",
 		"ec2:DescribeVpcEndpoints", "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkAcls",
 		"ec2:GetManagedPrefixListEntries",
+		// The account's VPC Block Public Access mode and exclusions.
+		"ec2:DescribeVpcBlockPublicAccessOptions", "ec2:DescribeVpcBlockPublicAccessExclusions",
 	}
 	esmActions      = []string{"lambda:GetEventSourceMapping", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
 	functionActions = []string{"lambda:GetFunctionConfiguration", "lambda:ListTags"}
