@@ -10,6 +10,8 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/workload"
 )
 
+var defaultRoute = netip.MustParsePrefix("0.0.0.0/0")
+
 // clone deep-copies the parts of a snapshot that changes touch.
 func clone(s *network.Snapshot) *network.Snapshot {
 	c := *s
@@ -78,7 +80,7 @@ func apply(s *network.Snapshot, c Change, region string) {
 	case CreateRoute:
 		for i, rt := range s.RouteTables {
 			if slices.Contains(c.RouteTableIDs, rt.ID) {
-				s.RouteTables[i].Routes = append(s.RouteTables[i].Routes, network.Route{Destination: netip.MustParsePrefix("0.0.0.0/0"), TargetKind: network.TargetNATGateway, TargetID: c.NATGatewayID, Active: true})
+				s.RouteTables[i].Routes = append(s.RouteTables[i].Routes, network.Route{Destination: defaultRoute, TargetKind: network.TargetNATGateway, TargetID: c.NATGatewayID, Active: true})
 			}
 		}
 	}

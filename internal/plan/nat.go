@@ -82,6 +82,64 @@ func natEstimate(t *check.Target) float64 {
 	return float64(len(zones)) * (NATGatewayMonth + PublicIPv4Month)
 }
 
+// natInZone picks the NAT gateway a private subnet of zone az should route
+// to: one that carries the zone's traffic from within the zone
+// (reach.NATServes: a zonal gateway in a public subnet of az, or a regional
+// one with an address in az or in automatic zone mode) and whose internet
+// egress VPC Block Public Access neither blocks nor leaves in doubt. A
+// regional gateway counts as much as a zonal one: it translates each zone's
+// traffic in that zone. Among several, the one most of the VPC's route
+// tables already lead to wins, since that is the owner's choice and one
+// more route to it adds no new dependency; then one with no caveat (a
+// regional gateway in automatic mode that has no address in az yet).
+func natInZone(s *network.Snapshot, az string) (network.NATGateway, bool) {
+	var best network.NATGateway
+	bestUse, bestCaveat, found := 0, false, false
+	for _, n := range s.NATGateways {
+		ok, caveat := reach.NATServes(s, n, az)
+		if access := natEgress(s, n); !ok || access.Blocked || access.Unknown {
+			continue
+		}
+		use := routesTo(s, n.ID)
+		if !found || use > bestUse || use == bestUse && bestCaveat && caveat == "" {
+			best, bestUse, bestCaveat, found = n, use, caveat != "", true
+		}
+	}
+	return best, found
+}
+
+// natEgress is what VPC Block Public Access does to a NAT gateway's
+// internet traffic: the exclusion of a zonal gateway's own subnet decides
+// it (not the workload's); a regional one has no subnet, so only the VPC's.
+func natEgress(s *network.Snapshot, n network.NATGateway) reach.PublicAccess {
+	if n.Regional() {
+		return reach.PublicAccessEgress(s, "")
+	}
+	return reach.PublicAccessEgress(s, n.SubnetID)
+}
+
+// routesTo counts the route tables whose active default route leads to the
+// gateway.
+func routesTo(s *network.Snapshot, natID string) int {
+	n := 0
+	for _, rt := range s.RouteTables {
+		if slices.ContainsFunc(rt.Routes, func(r network.Route) bool {
+			return r.Active && r.Destination == defaultRoute && r.TargetID == natID
+		}) {
+			n++
+		}
+	}
+	return n
+}
+
+// natWhere names a gateway chosen for zone az and why it serves there.
+func natWhere(n network.NATGateway, az string) string {
+	if n.Regional() {
+		return fmt.Sprintf("regional NAT gateway %s, which translates %s's traffic in %s", n.ID, az, az)
+	}
+	return fmt.Sprintf("NAT gateway %s in the same zone", n.ID)
+}
+
 // cheaper compares monthly costs to the cent: a tie keeps the endpoints,
 // which expose nothing to the internet.
 func cheaper(a, b float64) bool {
@@ -147,9 +205,12 @@ func (p *planner) natGateways(n *natChoice) string {
 			nats[az] = nat.ID
 			continue
 		}
-		public, ok := publicSubnetIn(p.snap, az)
-		if !ok {
-			return fmt.Sprintf("zone %s has no public subnet to hold a NAT gateway", az)
+		if why := regionalBeside(p.snap, az); why != "" {
+			return why
+		}
+		public, why := natHome(p.snap, az)
+		if why != "" {
+			return why
 		}
 		homes = append(homes, natRoute{subnet: public, az: az})
 	}
@@ -183,13 +244,43 @@ func (p *planner) natGateways(n *natChoice) string {
 	return ""
 }
 
-// publicSubnetIn returns a public subnet of the zone, to hold a NAT
-// gateway.
-func publicSubnetIn(s *network.Snapshot, az string) (string, bool) {
+// natHome returns the public subnet of zone az to hold a new NAT gateway,
+// or why there is none: a gateway in a subnet that VPC Block Public Access
+// keeps off the internet would cost money and carry nothing, and vpcmedic
+// never changes Block Public Access.
+func natHome(s *network.Snapshot, az string) (subnet, why string) {
 	for _, sn := range s.Subnets {
-		if sn.AvailabilityZone == az && reach.Public(s, sn.ID) {
-			return sn.ID, true
+		if sn.AvailabilityZone != az || !reach.Public(s, sn.ID) {
+			continue
+		}
+		access := reach.PublicAccessEgress(s, sn.ID)
+		if !access.Blocked {
+			return sn.ID, ""
+		}
+		if why == "" {
+			why = fmt.Sprintf("%s, so a NAT gateway there could not reach the internet (vpcmedic never changes Block Public Access)", access.Setting)
 		}
 	}
-	return "", false
+	if why == "" {
+		why = fmt.Sprintf("zone %s has no public subnet to hold a NAT gateway", az)
+	}
+	return "", why
+}
+
+// regionalBeside says why no zonal NAT gateway is added in zone az when the
+// VPC already has a regional one that does not serve it: the owner chose
+// the regional gateway, and giving it an address in az (recommended, never
+// done) costs less than a second gateway.
+func regionalBeside(s *network.Snapshot, az string) string {
+	for _, n := range s.NATGateways {
+		if !n.Regional() || n.State != "available" || n.Connectivity != "public" {
+			continue
+		}
+		ok, why := reach.NATServes(s, n, az)
+		if ok {
+			why = natEgress(s, n).Setting
+		}
+		return fmt.Sprintf("VPC %s already has regional NAT gateway %s, which cannot carry %s's traffic (%s), and vpcmedic adds no zonal NAT gateway beside it", s.VPC.ID, n.ID, az, why)
+	}
+	return ""
 }

@@ -2,8 +2,10 @@
 // that closes its broken paths. It is pure: it works on the snapshot, tries
 // each change on a copy of it, and keeps only what the checks then confirm,
 // so a plan never promises a fix it cannot verify. It never plans
-// deletions or IAM changes, and plans NAT gateways and Elastic IPs only when
-// Options allow them and they cost less than the endpoints they replace.
+// deletions, IAM changes, Block Public Access changes or NAT gateway
+// address changes (it recommends those), and plans NAT gateways and Elastic
+// IPs only when Options allow them and they cost less than the endpoints
+// they replace.
 package plan
 
 import (
@@ -197,6 +199,7 @@ func (p *planner) service(req check.Requirement) {
 	if e, ok := p.endpointFor(req.Service); ok {
 		p.repairEndpoint(req, e)
 	} else if !p.natRoutes(req, gaps) {
+		p.natAdvice(gaps)
 		if req.Service == "s3" || req.Service == "dynamodb" {
 			p.gatewayEndpoint(req)
 		} else {
@@ -228,9 +231,11 @@ func (p *planner) endpointFor(service string) (network.Endpoint, bool) {
 }
 
 // natRoutes routes each failing private subnet without a default route to
-// an available NAT gateway of its own zone, when one exists for every such
-// subnet: free, and no new resource. A private-DNS endpoint would shadow
-// it, but then endpointFor has already answered.
+// an available NAT gateway that serves its own zone, when one exists for
+// every such subnet: free, and no new resource. The routes are proposed
+// only when the checks confirm them on a copy of the network. A
+// private-DNS endpoint would shadow them, but then endpointFor has already
+// answered.
 func (p *planner) natRoutes(req check.Requirement, gaps []reach.ServicePath) bool {
 	var changes []Change
 	for _, g := range gaps {
@@ -248,23 +253,35 @@ func (p *planner) natRoutes(req check.Requirement, gaps []reach.ServicePath) boo
 		changes = append(changes, Change{
 			Action: CreateRoute, Target: egress.RouteTableID, Service: req.Service, CheckIDs: []string{"VM102"},
 			RouteTableIDs: []string{egress.RouteTableID}, NATGatewayID: nat.ID,
-			Reason: fmt.Sprintf("route 0.0.0.0/0 of route table %s (subnet %s, %s) to NAT gateway %s in the same zone, so %s is reachable (%s)", egress.RouteTableID, g.SubnetID, g.AZ, nat.ID, req.Service, req.Why),
+			Reason: fmt.Sprintf("route 0.0.0.0/0 of route table %s (subnet %s, %s) to %s, so %s is reachable (%s)", egress.RouteTableID, g.SubnetID, g.AZ, natWhere(nat, g.AZ), req.Service, req.Why),
 		})
+	}
+	if len(changes) == 0 || !p.confirmed(req.Service, gaps, changes) {
+		return false
 	}
 	for _, c := range changes {
 		p.add(c)
 	}
-	return len(changes) > 0
+	return true
 }
 
-func natInZone(s *network.Snapshot, az string) (network.NATGateway, bool) {
-	for _, n := range s.NATGateways {
-		sn, ok := s.Subnet(n.SubnetID)
-		if ok && sn.AvailabilityZone == az && n.State == "available" && n.Connectivity == "public" && reach.Public(s, n.SubnetID) {
-			return n, true
+// confirmed tries changes on a copy of the network and reports whether
+// every gap's subnet then reaches the service: a path left broken, or one
+// the checks cannot verify, does not count.
+func (p *planner) confirmed(service string, gaps []reach.ServicePath, changes []Change) bool {
+	s := clone(p.snap)
+	for _, c := range changes {
+		apply(s, c, p.t.Region)
+	}
+	t := *p.t
+	t.Network = s
+	after := check.Fresh(&t)
+	for _, g := range gaps {
+		if !after.ServicePath(g.SubnetID, service).OK {
+			return false
 		}
 	}
-	return network.NATGateway{}, false
+	return true
 }
 
 // zoneSubnets picks one workload subnet per zone.

@@ -170,6 +170,19 @@ func TestPlan(t *testing.T) {
 		},
 		cost: 4 * InterfaceEndpointPerAZMonth,
 	}, {
+		name:     "NAT gateways in each zone, but egress restricted to the VPC: routes would not verify, so endpoints",
+		workload: esm,
+		snapshot: func() *network.Snapshot {
+			s := vpc(true)
+			s.SecurityGroups[0].Egress = []network.Rule{{Protocol: "-1", FromPort: -1, ToPort: -1, CIDR: prefix("10.0.0.0/16")}}
+			return s
+		},
+		want: []string{
+			"create-interface-endpoint vpc-1 lambda", "authorize-security-group-ingress sg-msk lambda",
+			"create-interface-endpoint vpc-1 sts",
+		},
+		cost: 4 * InterfaceEndpointPerAZMonth,
+	}, {
 		name:     "DNS support off comes first",
 		workload: esm,
 		snapshot: func() *network.Snapshot {
