@@ -344,3 +344,65 @@ func TestNATGatewayDryRun(t *testing.T) {
 		}
 	}
 }
+
+func TestRouteToARegionalNATGatewayNeedsNoNATOption(t *testing.T) {
+	f := newFake()
+	f.nats = []types.NatGateway{{NatGatewayId: aws.String("nat-r"), VpcId: aws.String("vpc-1"), State: types.NatGatewayStateAvailable,
+		ConnectivityType: types.ConnectivityTypePublic, AvailabilityMode: types.AvailabilityModeRegional, AutoProvisionZones: types.AutoProvisionZonesStateEnabled}}
+	var routed *ec2.CreateRouteInput
+	f.createRoute = func(in *ec2.CreateRouteInput) (*ec2.CreateRouteOutput, error) {
+		routed = in
+		return &ec2.CreateRouteOutput{}, nil
+	}
+	a, _ := applier(f) // AllowNATCreation off
+	outcomes, err := a.Apply(context.Background(), Request{EventID: event}, []plan.Change{route("rtb-b", "nat-r")})
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if got := f.mutations(); !slices.Equal(got, []string{"CreateRoute"}) {
+		t.Errorf("mutations %v, want the route alone", got)
+	}
+	if routed == nil || aws.ToString(routed.NatGatewayId) != "nat-r" || aws.ToString(routed.RouteTableId) != "rtb-b" || aws.ToString(routed.DestinationCidrBlock) != "0.0.0.0/0" {
+		t.Errorf("route %+v, want 0.0.0.0/0 of rtb-b to nat-r", routed)
+	}
+	if outcomes[0].Status != report.ChangeCreated {
+		t.Errorf("status %q (%s), want created", outcomes[0].Status, outcomes[0].Detail)
+	}
+}
+
+func TestNATGatewaysAreNeverMadeWithoutTheNATOption(t *testing.T) {
+	f := newFake()
+	a, _ := applier(f) // AllowNATCreation off
+	outcomes, err := a.Apply(context.Background(), Request{EventID: event}, natChanges())
+	if !errors.Is(err, ErrRefused) {
+		t.Errorf("error %v, want ErrRefused", err)
+	}
+	if got := f.mutations(); len(got) > 0 {
+		t.Errorf("mutations %v, want none", got)
+	}
+	if got := statuses(outcomes); !slices.Equal(got, []string{report.ChangeFailed, report.ChangeFailed, report.ChangeSkipped}) {
+		t.Errorf("statuses %v, want the address and the gateway refused, the route skipped", got)
+	}
+	for _, o := range outcomes[:2] {
+		if !strings.Contains(o.Detail, "only when AllowNatCreation is true") {
+			t.Errorf("%s: %q, want the NAT option named", o.Change.Action, o.Detail)
+		}
+	}
+}
+
+func TestBlockPublicAccessIsNeverChanged(t *testing.T) {
+	for _, action := range []string{"create-vpc-block-public-access-exclusion", "modify-vpc-block-public-access-exclusion", "modify-vpc-block-public-access-options"} {
+		t.Run(action, func(t *testing.T) {
+			f := newFake()
+			a, _ := natApplier(f)
+			c := plan.Change{Action: action, Target: "subnet-pub", VPCID: "vpc-1", SubnetIDs: []string{"subnet-pub"}, CheckIDs: []string{"VM102"}}
+			outcomes, err := a.Apply(context.Background(), Request{EventID: event}, []plan.Change{c})
+			if !errors.Is(err, ErrRefused) || outcomes[0].Status != report.ChangeFailed {
+				t.Errorf("error %v, status %q: want refused", err, outcomes[0].Status)
+			}
+			if len(f.calls) > 0 {
+				t.Errorf("calls %v, want none", f.calls)
+			}
+		})
+	}
+}
