@@ -563,8 +563,11 @@ class RegionalNatGateway(NatGateway):
         if allocation_id is None:
             address["PublicIp"] = self._automatic_ips.setdefault(zone, random_public_ip())
         else:
-            eip = self.ec2_backend.address_by_allocation([allocation_id])[0]
-            address.update(AllocationId=allocation_id, PublicIp=eip.public_ip)
+            address["AllocationId"] = allocation_id
+            try:
+                address["PublicIp"] = self.ec2_backend.address_by_allocation([allocation_id])[0].public_ip
+            except InvalidAllocationIdError:  # released after the NAT gateway was deleted
+                pass
         return address
 
 
@@ -588,9 +591,8 @@ def create_nat_gateway(self):
         zone_allocations = {}
         for address in addresses:
             allocations = address.get("AllocationIds") or []
-            for allocation in allocations:
-                if not self.ec2_backend.address_by_allocation([allocation]):
-                    raise InvalidAllocationIdError(allocation)
+            if allocations:
+                self.ec2_backend.address_by_allocation(allocations)  # InvalidAllocationID.NotFound
             zone_allocations.setdefault(_zone_name(self.ec2_backend, address), []).extend(allocations)
     tags = add_tag_specification(self._get_param("TagSpecifications", []))
     nat = RegionalNatGateway(self.ec2_backend, vpc_id, zone_allocations, tags)
