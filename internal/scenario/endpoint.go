@@ -23,6 +23,9 @@ type Endpoint struct {
 	// Policy is the custom policy document, empty for the default full
 	// access policy.
 	Policy string
+	// InboundResolverOnlyDNS is set on an interface endpoint whose private
+	// DNS answers only Route 53 Resolver inbound endpoints (S3).
+	InboundResolverOnlyDNS bool
 }
 
 // EndpointOption changes how an endpoint is created.
@@ -32,6 +35,14 @@ type EndpointOption func(*Endpoint)
 // service's public name then keeps resolving to its public addresses.
 func WithoutPrivateDNS() EndpointOption {
 	return func(e *Endpoint) { e.PrivateDNS = false }
+}
+
+// InboundResolverOnlyDNS creates an interface endpoint whose private DNS
+// serves only queries through Route 53 Resolver inbound endpoints
+// (DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint): the VPC's own
+// traffic keeps using the service's gateway endpoint. S3 supports it.
+func InboundResolverOnlyDNS() EndpointOption {
+	return func(e *Endpoint) { e.InboundResolverOnlyDNS = true }
 }
 
 // EndpointPolicy gives the endpoint a custom policy document (JSON) instead
@@ -62,6 +73,9 @@ func (v *VPC) InterfaceEndpoint(service string, subnets Subnets, sg *SG, opts ..
 		SubnetIds:         e.SubnetIDs,
 		SecurityGroupIds:  e.SGIDs,
 		PrivateDnsEnabled: aws.Bool(e.PrivateDNS),
+	}
+	if e.InboundResolverOnlyDNS {
+		in.DnsOptions = &ec2types.DnsOptionsSpecification{PrivateDnsOnlyForInboundResolverEndpoint: aws.Bool(true)}
 	}
 	return v.createEndpoint(e, in)
 }

@@ -357,6 +357,14 @@ type NAT struct {
 	SubnetID     string
 	AZ           string
 	AllocationID string
+
+	// Regional is set for a regional NAT gateway (RegionalNAT), which has no
+	// subnet or zone of its own. Zones are the zones given in manual mode,
+	// each with the Elastic IP in AllocationIDs at the same index; none in
+	// automatic mode.
+	Regional      bool
+	Zones         []string
+	AllocationIDs []string
 }
 
 // NAT creates a public NAT gateway in a public subnet and waits until it is
@@ -390,6 +398,48 @@ func (v *VPC) NAT(in *Subnet) *NAT {
 			&ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{nat.ID}}, natWait)
 	})
 	v.nats[in.ID] = nat
+	return nat
+}
+
+// RegionalNAT creates a regional NAT gateway in the VPC and waits until it
+// is available. Without zones it runs in automatic mode: AWS gives it an
+// address in every zone where the VPC has subnets. With zones ("a" or
+// "us-east-1a") it runs in manual mode and serves only those, with one new
+// Elastic IP each. It adds no route: see RouteToNAT.
+func (v *VPC) RegionalNAT(zones ...string) *NAT {
+	nat := &NAT{Regional: true}
+	name := v.Name + "-nat-regional"
+	v.s.do("create regional nat gateway in vpc "+v.CIDR, func(ctx context.Context) error {
+		in := &ec2.CreateNatGatewayInput{
+			AvailabilityMode:  ec2types.AvailabilityModeRegional,
+			VpcId:             aws.String(v.ID),
+			TagSpecifications: v.s.tagSpec(ec2types.ResourceTypeNatgateway, name),
+		}
+		for _, zone := range zones {
+			if len(zone) == 1 {
+				zone = v.s.region + zone
+			}
+			eip, err := v.s.ec2.AllocateAddress(ctx, &ec2.AllocateAddressInput{
+				Domain:            ec2types.DomainTypeVpc,
+				TagSpecifications: v.s.tagSpec(ec2types.ResourceTypeElasticIp, name+"-"+zone),
+			})
+			if err != nil {
+				return err
+			}
+			nat.Zones = append(nat.Zones, zone)
+			nat.AllocationIDs = append(nat.AllocationIDs, aws.ToString(eip.AllocationId))
+			in.AvailabilityZoneAddresses = append(in.AvailabilityZoneAddresses, ec2types.AvailabilityZoneAddress{
+				AvailabilityZone: aws.String(zone), AllocationIds: []string{aws.ToString(eip.AllocationId)},
+			})
+		}
+		out, err := v.s.ec2.CreateNatGateway(ctx, in)
+		if err != nil {
+			return err
+		}
+		nat.ID = aws.ToString(out.NatGateway.NatGatewayId)
+		return ec2.NewNatGatewayAvailableWaiter(v.s.ec2).Wait(ctx,
+			&ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{nat.ID}}, natWait)
+	})
 	return nat
 }
 
@@ -427,7 +477,7 @@ func (v *VPC) NATPerAZ(public, private Subnets) []*NAT {
 }
 
 // DeleteNAT deletes a NAT gateway and waits until it is gone. Routes to it
-// stay, as blackholes. Its Elastic IP is released.
+// stay, as blackholes. The Elastic IPs the scenario gave it are released.
 func (s *Scenario) DeleteNAT(nat *NAT) {
 	s.do("delete nat gateway "+nat.ID, func(ctx context.Context) error {
 		if _, err := s.ec2.DeleteNatGateway(ctx, &ec2.DeleteNatGatewayInput{NatGatewayId: aws.String(nat.ID)}); err != nil {
@@ -437,8 +487,15 @@ func (s *Scenario) DeleteNAT(nat *NAT) {
 			&ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{nat.ID}}, natWait); err != nil {
 			return err
 		}
-		_, err := s.ec2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(nat.AllocationID)})
-		return err
+		for _, id := range append([]string{nat.AllocationID}, nat.AllocationIDs...) {
+			if id == "" {
+				continue
+			}
+			if _, err := s.ec2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(id)}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -528,6 +585,12 @@ func (n *NACL) AllowAllIn(number int32, cidr string) *NACL {
 // AllowAllOut allows all outbound traffic to cidr.
 func (n *NACL) AllowAllOut(number int32, cidr string) *NACL {
 	return n.rule(number, true, true, protoAll, cidr, 0, 0)
+}
+
+// Rule adds any entry: protocol is a number ("6" TCP, "17" UDP, "-1" all,
+// which ignores the ports), allow false denies, egress true is outbound.
+func (n *NACL) Rule(number int32, egress, allow bool, protocol, cidr string, from, to int32) *NACL {
+	return n.rule(number, egress, allow, protocol, cidr, from, to)
 }
 
 func (n *NACL) rule(number int32, egress, allow bool, protocol, cidr string, from, to int32) *NACL {
