@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -16,8 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/vpcmedic/vpcmedic/internal/emulator"
 	"github.com/vpcmedic/vpcmedic/internal/network"
+	"github.com/vpcmedic/vpcmedic/internal/scenario"
 )
+
+func TestMain(m *testing.M) { os.Exit(emulator.Run(m)) }
 
 // fakeEC2 answers every Describe with two pages and counts the calls; the
 // resources of each page belong to the VPCs of the filter in turn.
@@ -423,5 +429,130 @@ func TestReadAllFailsOnOtherBlockPublicAccessErrors(t *testing.T) {
 				t.Errorf("err = %v, want the throttling error", err)
 			}
 		})
+	}
+}
+
+// countingEC2 is the emulator's EC2 counting the account-level BPA reads.
+type countingEC2 struct {
+	*ec2.Client
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (c *countingEC2) note(op string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls[op]++
+}
+
+func (c *countingEC2) DescribeVpcBlockPublicAccessOptions(ctx context.Context, in *ec2.DescribeVpcBlockPublicAccessOptionsInput, opts ...func(*ec2.Options)) (*ec2.DescribeVpcBlockPublicAccessOptionsOutput, error) {
+	c.note("DescribeVpcBlockPublicAccessOptions")
+	return c.Client.DescribeVpcBlockPublicAccessOptions(ctx, in, opts...)
+}
+
+func (c *countingEC2) DescribeVpcBlockPublicAccessExclusions(ctx context.Context, in *ec2.DescribeVpcBlockPublicAccessExclusionsInput, opts ...func(*ec2.Options)) (*ec2.DescribeVpcBlockPublicAccessExclusionsOutput, error) {
+	c.note("DescribeVpcBlockPublicAccessExclusions")
+	return c.Client.DescribeVpcBlockPublicAccessExclusions(ctx, in, opts...)
+}
+
+func TestReadRegionalNATsEncryptionAndS3EndpointsFromEC2(t *testing.T) {
+	cfg := emulator.Shared(t).MustConfig(t)
+	s := scenario.New(cfg, scenario.WithContext(t.Context()))
+	vpc := s.VPC("10.50.0.0/16")
+	priv := vpc.PrivateSubnets("10.50.10.0/24@a", "10.50.11.0/24@b")
+	auto := vpc.RegionalNAT()
+	manual := vpc.RegionalNAT("b")
+	vpc.RouteToNAT(priv[0], auto)
+	gateway := vpc.GatewayEndpoint("s3", priv.RouteTableIDs())
+	inbound := vpc.InterfaceEndpoint("s3", priv, nil, scenario.InboundResolverOnlyDNS())
+	control := vpc.EncryptionControl("enforce", network.ExclusionLambda)
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := (&Reader{EC2: ec2.NewFromConfig(cfg)}).Read(t.Context(), vpc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	nats := map[string]network.NATGateway{}
+	for _, n := range snap.NATGateways {
+		nats[n.ID] = n
+	}
+	if n := nats[auto.ID]; !n.Regional() || n.AutoProvisionZones != "enabled" || n.SubnetID != "" || !slices.Equal(n.Zones, []string{"us-east-1a", "us-east-1b"}) {
+		t.Errorf("automatic regional NAT = %+v", n)
+	}
+	if n := nats[manual.ID]; !n.Regional() || n.AutoProvisionZones != "disabled" || !slices.Equal(n.Zones, []string{"us-east-1b"}) {
+		t.Errorf("manual regional NAT = %+v", n)
+	}
+	rt, _ := snap.RouteTableOf(priv[0].ID)
+	var toNAT, toGateway *network.Route
+	for i, r := range rt.Routes {
+		switch {
+		case r.TargetID == auto.ID:
+			toNAT = &rt.Routes[i]
+		case r.TargetID == gateway.ID:
+			toGateway = &rt.Routes[i]
+		}
+	}
+	if toNAT == nil || !toNAT.Active || toNAT.TargetKind != network.TargetNATGateway {
+		t.Errorf("route to the regional NAT = %+v", toNAT)
+	}
+	if toGateway == nil || toGateway.DestinationPrefixList == "" {
+		t.Fatalf("routes of %s = %+v, want the gateway endpoint's prefix-list route", rt.ID, rt.Routes)
+	}
+	if cidrs := snap.PrefixLists[toGateway.DestinationPrefixList]; len(cidrs) == 0 || !slices.ContainsFunc(cidrs, netip.Prefix.IsValid) {
+		t.Errorf("entries of %s = %v, want the S3 ranges", toGateway.DestinationPrefixList, cidrs)
+	}
+
+	for _, ep := range snap.Endpoints {
+		if got, want := ep.PrivateDNSOnlyForInboundResolver, ep.ID == inbound.ID; got != want {
+			t.Errorf("%s (%s): inbound-resolver-only DNS %v, want %v", ep.ID, ep.Type, got, want)
+		}
+	}
+	ec := snap.VPC.EncryptionControl
+	if ec.ID != control || ec.Mode != "enforce" || !maps.Equal(ec.Exclusions, map[string]string{network.ExclusionLambda: "enabled"}) {
+		t.Errorf("encryption control = %+v", ec)
+	}
+	if bpa := snap.BlockPublicAccess; !bpa.Read || bpa.Mode != network.BPAOff {
+		t.Errorf("BlockPublicAccess = %+v, want read and off", bpa)
+	}
+}
+
+func TestReadAllReadsBlockPublicAccessOnceForAllVPCs(t *testing.T) {
+	cfg := emulator.Shared(t).MustConfig(t)
+	s := scenario.New(cfg, scenario.WithContext(t.Context()))
+	first := s.VPC("10.51.0.0/16")
+	second := s.VPC("10.52.0.0/16")
+	subnets := second.PrivateSubnets("10.52.10.0/24@a", "10.52.11.0/24@b")
+	s.BlockPublicAccess(network.BPABlockBidirectional)
+	vpcExclusion := first.ExcludeFromBPA(network.BPAAllowEgress)
+	subnetExclusion := second.ExcludeSubnetFromBPA(subnets[1], network.BPAAllowBidirectional)
+	deleted := second.ExcludeFromBPA(network.BPAAllowBidirectional)
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	client := &countingEC2{Client: ec2.NewFromConfig(cfg), calls: map[string]int{}}
+	if _, err := client.DeleteVpcBlockPublicAccessExclusion(t.Context(), &ec2.DeleteVpcBlockPublicAccessExclusionInput{ExclusionId: aws.String(deleted)}); err != nil {
+		t.Fatal(err)
+	}
+
+	snaps, err := (&Reader{EC2: client}).ReadAll(t.Context(), []string{first.ID, second.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]network.BlockPublicAccess{
+		first.ID: {Read: true, Mode: network.BPABlockBidirectional, VPCExclusion: network.BPAAllowEgress,
+			ExclusionIDs: map[string]string{first.ID: vpcExclusion}},
+		// The VPC-wide exclusion of the second VPC was deleted.
+		second.ID: {Read: true, Mode: network.BPABlockBidirectional, SubnetExclusions: map[string]string{subnets[1].ID: network.BPAAllowBidirectional},
+			ExclusionIDs: map[string]string{subnets[1].ID: subnetExclusion}},
+	}
+	for id, w := range want {
+		if got := snaps[id].BlockPublicAccess; !reflect.DeepEqual(got, w) {
+			t.Errorf("%s: BlockPublicAccess = %+v, want %+v", id, got, w)
+		}
+	}
+	if client.calls["DescribeVpcBlockPublicAccessOptions"] != 1 || client.calls["DescribeVpcBlockPublicAccessExclusions"] != 1 {
+		t.Errorf("BPA calls = %v, want one of each for both VPCs", client.calls)
 	}
 }
