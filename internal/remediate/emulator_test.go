@@ -663,3 +663,132 @@ func TestNATGatewayRetryTakesTheAddressOfTheFailedTry(t *testing.T) {
 		t.Errorf("after the retry the checks still report:\n%s", strings.Join(errs, "\n"))
 	}
 }
+
+// createRegionalNAT creates a regional NAT gateway in the VPC: in automatic
+// zone mode when zones is empty, else with a new Elastic IP in each zone.
+func createRegionalNAT(t *testing.T, client *ec2.Client, vpcID string, zones ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	in := &ec2.CreateNatGatewayInput{VpcId: aws.String(vpcID), AvailabilityMode: types.AvailabilityModeRegional, ConnectivityType: types.ConnectivityTypePublic}
+	for _, zone := range zones {
+		eip, err := client.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.AvailabilityZoneAddresses = append(in.AvailabilityZoneAddresses, types.AvailabilityZoneAddress{AvailabilityZone: aws.String(zone), AllocationIds: []string{aws.ToString(eip.AllocationId)}})
+	}
+	out, err := client.CreateNatGateway(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.NatGateway.NatGatewayId)
+}
+
+func TestApplyNATPathsWithRegionalGatewaysAndBlockPublicAccess(t *testing.T) {
+	ctx := context.Background()
+	t.Run("automatic zone mode: routes to it, nothing made", func(t *testing.T) {
+		client, tgt, _ := natWorkload(t, "10.5")
+		regional := createRegionalNAT(t, client, tgt.Workload.Network.VPCID)
+		tgt = reread(t, client, tgt)
+		p := plan.For(tgt, plan.Options{AllowNATCreation: true})
+		if len(p.Changes) != 2 || p.MonthlyCostUSD() != 0 {
+			t.Fatalf("planned %d changes costing $%.2f, want the two free routes; recommendations %q", len(p.Changes), p.MonthlyCostUSD(), p.Recommendations)
+		}
+		for _, c := range p.Changes {
+			if c.Action != plan.CreateRoute || c.NATGatewayID != regional {
+				t.Fatalf("planned %s to %q, want routes to %s", c.Action, c.NATGatewayID, regional)
+			}
+		}
+		// A route to an existing gateway needs no NAT option.
+		outcomes, err := (&remediate.Applier{EC2: client}).Apply(ctx, remediate.Request{EventID: "event-regional-1"}, p.Changes)
+		if err != nil {
+			t.Fatalf("apply: %v%s", err, describe(outcomes))
+		}
+		after := reread(t, client, tgt)
+		if errs := errorFindings(after); len(errs) > 0 {
+			t.Errorf("after remediation the checks still report:\n%s", strings.Join(errs, "\n"))
+		}
+		if again := plan.For(after, plan.Options{AllowNATCreation: true}); len(again.Changes) > 0 {
+			t.Errorf("after remediation the planner still plans %d changes", len(again.Changes))
+		}
+		if nats := natsOf(t, client, tgt.Workload.Network.VPCID); len(nats) != 1 || aws.ToString(nats[0].NatGatewayId) != regional {
+			t.Errorf("%d NAT gateways after remediation, want only %s", len(nats), regional)
+		}
+	})
+	t.Run("zones by hand, one without an address: no route, no NAT gateway beside it, the address recommended", func(t *testing.T) {
+		client, tgt, _ := natWorkload(t, "10.6")
+		zoneA := emulator.Region + "a"
+		regional := createRegionalNAT(t, client, tgt.Workload.Network.VPCID, zoneA)
+		tgt = reread(t, client, tgt)
+		p := plan.For(tgt, plan.Options{AllowNATCreation: true})
+		for _, c := range p.Changes {
+			if c.Action == plan.CreateRoute || c.Action == plan.CreateNATGateway || c.Action == plan.AllocateAddress {
+				t.Errorf("planned %s %s: a route to %s would not carry zone b's traffic, and no NAT gateway goes beside it", c.Action, c.Target, regional)
+			}
+		}
+		want := fmt.Sprintf("aws ec2 associate-nat-gateway-address --nat-gateway-id %s --allocation-ids \"$(aws ec2 allocate-address --domain vpc --query AllocationId --output text --region %s)\" --availability-zone %sb --region %s", regional, emulator.Region, emulator.Region, emulator.Region)
+		if !strings.Contains(strings.Join(p.Recommendations, "\n"), want) {
+			t.Errorf("recommendations %q, want %q", p.Recommendations, want)
+		}
+		outcomes, err := (&remediate.Applier{EC2: client, AllowNATCreation: true}).Apply(ctx, remediate.Request{EventID: "event-regional-2"}, p.Changes)
+		if err != nil {
+			t.Fatalf("apply: %v%s", err, describe(outcomes))
+		}
+		if errs := errorFindings(reread(t, client, tgt)); len(errs) > 0 {
+			t.Errorf("after remediation the checks still report:\n%s", strings.Join(errs, "\n"))
+		}
+		if nats := natsOf(t, client, tgt.Workload.Network.VPCID); len(nats) != 1 {
+			t.Errorf("%d NAT gateways after remediation, want only %s", len(nats), regional)
+		}
+	})
+	t.Run("Block Public Access: no NAT gateway or route it blocks; once the recommended exclusions exist, the free routes", func(t *testing.T) {
+		client, tgt, public := natWorkload(t, "10.7")
+		var nats []string
+		for _, sn := range public {
+			eip, err := client.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := client.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{SubnetId: aws.String(sn.ID), AllocationId: eip.AllocationId})
+			if err != nil {
+				t.Fatal(err)
+			}
+			nats = append(nats, aws.ToString(out.NatGateway.NatGatewayId))
+		}
+		setBPA := func(mode types.InternetGatewayBlockMode) {
+			if _, err := client.ModifyVpcBlockPublicAccessOptions(ctx, &ec2.ModifyVpcBlockPublicAccessOptionsInput{InternetGatewayBlockMode: mode}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		setBPA(types.InternetGatewayBlockModeBlockBidirectional)
+		t.Cleanup(func() { setBPA(types.InternetGatewayBlockModeOff) })
+
+		p := plan.For(reread(t, client, tgt), plan.Options{AllowNATCreation: true})
+		for _, c := range p.Changes {
+			if c.Action == plan.CreateRoute || c.Action == plan.CreateNATGateway || c.Action == plan.AllocateAddress {
+				t.Errorf("planned %s %s under Block Public Access", c.Action, c.Target)
+			}
+		}
+		recs := strings.Join(p.Recommendations, "\n")
+		for _, sn := range public {
+			want := fmt.Sprintf("aws ec2 create-vpc-block-public-access-exclusion --subnet-id %s --internet-gateway-exclusion-mode allow-egress --region %s", sn.ID, emulator.Region)
+			if !strings.Contains(recs, want) {
+				t.Errorf("recommendations %q, want %q", p.Recommendations, want)
+			}
+			// What the recommended command asks for, made by hand.
+			if _, err := client.CreateVpcBlockPublicAccessExclusion(ctx, &ec2.CreateVpcBlockPublicAccessExclusionInput{
+				SubnetId: aws.String(sn.ID), InternetGatewayExclusionMode: types.InternetGatewayExclusionModeAllowEgress}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		again := plan.For(reread(t, client, tgt), plan.Options{AllowNATCreation: true})
+		if len(again.Changes) != 2 || again.MonthlyCostUSD() != 0 {
+			t.Fatalf("with the exclusions: %d changes costing $%.2f, want the two free routes; recommendations %q", len(again.Changes), again.MonthlyCostUSD(), again.Recommendations)
+		}
+		for _, c := range again.Changes {
+			if c.Action != plan.CreateRoute || !slices.Contains(nats, c.NATGatewayID) {
+				t.Errorf("with the exclusions: planned %s to %q, want routes to %v", c.Action, c.NATGatewayID, nats)
+			}
+		}
+	})
+}
