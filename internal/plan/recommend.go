@@ -122,12 +122,13 @@ func (p *planner) natUnblock(n network.NATGateway, g reach.ServicePath, table st
 		return ""
 	}
 	region := " --region " + p.t.Region
-	var causes, steps []string
+	var causes, steps, untouched []string
 	if ok, _ := reach.NATServes(p.snap, n, g.AZ); !ok {
 		if !servesWithAddress(p.snap, n, g.AZ) {
 			return ""
 		}
 		causes = append(causes, fmt.Sprintf("regional NAT gateway %s has no address in %s and its zones are managed by hand (automatic zone provisioning disabled)", n.ID, g.AZ))
+		untouched = append(untouched, "a NAT gateway's addresses")
 		// A new Elastic IP for the zone, allocated in the same command.
 		steps = append(steps, fmt.Sprintf("aws ec2 associate-nat-gateway-address --nat-gateway-id %s --allocation-ids \"$(aws ec2 allocate-address --domain vpc --query AllocationId --output text%s)\" --availability-zone %s%s", n.ID, region, g.AZ, region))
 	}
@@ -139,6 +140,7 @@ func (p *planner) natUnblock(n network.NATGateway, g reach.ServicePath, table st
 			cause = fmt.Sprintf("%s, and regional NAT gateway %s has no subnet to exclude: the EC2 documentation does not say whether its traffic gets out", access.Setting, n.ID)
 		}
 		causes = append(causes, cause)
+		untouched = append(untouched, "Block Public Access")
 		steps = append(steps, fmt.Sprintf("aws ec2 create-vpc-block-public-access-exclusion %s --internet-gateway-exclusion-mode allow-egress%s", exclude, region))
 	}
 	if len(causes) == 0 {
@@ -147,8 +149,8 @@ func (p *planner) natUnblock(n network.NATGateway, g reach.ServicePath, table st
 	if table != "" {
 		steps = append(steps, command(p.t.Region, Change{Action: CreateRoute, RouteTableIDs: []string{table}, NATGatewayID: n.ID}))
 	}
-	return fmt.Sprintf("NAT gateway %s could carry the internet traffic of subnet %s (%s) without new endpoints, but %s. vpcmedic never changes Block Public Access or a NAT gateway's addresses; if the gateway should carry this zone's traffic: %s",
-		n.ID, g.SubnetID, g.AZ, strings.Join(causes, "; and "), strings.Join(steps, " && "))
+	return fmt.Sprintf("NAT gateway %s could carry the internet traffic of subnet %s (%s) without new endpoints, but %s. vpcmedic never changes %s; if the gateway should carry this zone's traffic: %s",
+		n.ID, g.SubnetID, g.AZ, strings.Join(causes, "; and "), strings.Join(untouched, " or "), strings.Join(steps, " && "))
 }
 
 // servesWithAddress reports whether a regional NAT gateway whose zones are
