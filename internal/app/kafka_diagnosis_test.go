@@ -742,11 +742,12 @@ func (l *callLog) instrument(cfg *aws.Config) {
 //	                  DescribeVpcAttribute ×2 (DNS support, hostnames), DescribeSubnets,
 //	                  DescribeRouteTables, DescribeNatGateways, DescribeInternetGateways,
 //	                  DescribeVpcEndpoints, DescribeSecurityGroups, DescribeNetworkAcls: 11, one page each here
-//	                  EC2.GetManagedPrefixListEntries  one per prefix list the groups reference (none here)
+//	                  EC2.GetManagedPrefixListEntries  one per prefix list the groups or gateway routes name (none here)
+//	                  EC2.DescribeVpcBlockPublicAccessOptions 1 (the exclusions only when it is on)
 //	role              IAM.SimulatePrincipalPolicy      one per distinct resource of the needs: "*" (ENI
 //	                  actions), the cluster, its one topic, the consumer group: 4
 //
-// No alert topic is configured, so nothing is published. Total: 21.
+// No alert topic is configured, so nothing is published. Total: 22.
 var callBudget = map[string]int{
 	"STS.GetCallerIdentity":           1,
 	"Lambda.GetEventSourceMapping":    1,
@@ -763,10 +764,13 @@ var callBudget = map[string]int{
 	"EC2.DescribeVpcEndpoints":        1,
 	"EC2.DescribeSecurityGroups":      1,
 	"EC2.DescribeNetworkAcls":         1,
-	"IAM.SimulatePrincipalPolicy":     4,
+	// The account's Block Public Access mode; its exclusions are listed
+	// only when the mode is not off.
+	"EC2.DescribeVpcBlockPublicAccessOptions": 1,
+	"IAM.SimulatePrincipalPolicy":             4,
 }
 
-const callBudgetTotal = 21
+const callBudgetTotal = 22
 
 func TestKafkaMappingCheckStaysWithinItsCallBudget(t *testing.T) {
 	srv := emulator.Shared(t)

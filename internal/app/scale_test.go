@@ -100,6 +100,8 @@ func TestSweepOfALargeAccountStaysWithinItsCallBudget(t *testing.T) {
 		"EC2.DescribeRouteTables": 1, "EC2.DescribeNatGateways": 1, "EC2.DescribeInternetGateways": 1,
 		"EC2.DescribeVpcEndpoints": 1, "EC2.DescribeSecurityGroups": 1, "EC2.DescribeNetworkAcls": 1,
 		"EC2.DescribeVpcAttribute": 2 * vpcs,
+		// Block Public Access is one account setting, whatever the VPCs.
+		"EC2.DescribeVpcBlockPublicAccessOptions": 1,
 		// Tags of all functions at once; each role's policies once.
 		"Resource Groups Tagging API.GetResources": (functions + mappings + 99) / 100,
 		"IAM.ListRolePolicies":                     len(roles) + 1, "IAM.ListAttachedRolePolicies": len(roles) + 1,
