@@ -193,6 +193,26 @@ func TestVPCFunctionDiagnosis(t *testing.T) {
 			return fn, unreachable(n.Public, []string{"s3"}, "is public", "a function in a public subnet gets no public IP")
 		},
 	}, {
+		name: "S3 through a gateway endpoint", status: report.StatusOK,
+		seed: func(s *scenario.Scenario) (*scenario.Function, []wantFinding) {
+			n := twoZones(s)
+			n.VPC.GatewayEndpoint("s3", n.Private.RouteTableIDs())
+			return s.Function("report-reader", s.Role("report-reader", vpcAccess(), scenario.Inline(readReports)),
+				scenario.InVPC(n.Private, n.VPC.SecurityGroup("reader"))), nil
+		},
+	}, {
+		// An "intra" subnet ACL that admits the VPC only drops the replies
+		// of S3, which come from its public prefix-list addresses.
+		name: "S3 through a gateway endpoint, the subnets' ACL admitting only the VPC", status: report.StatusBroken,
+		seed: func(s *scenario.Scenario) (*scenario.Function, []wantFinding) {
+			n := twoZones(s)
+			n.VPC.GatewayEndpoint("s3", n.Private.RouteTableIDs())
+			acl := n.VPC.NACL("intra", n.Private...).AllowAllIn(100, "10.0.0.0/16").AllowAllOut(100, "0.0.0.0/0")
+			fn := s.Function("report-reader", s.Role("report-reader", vpcAccess(), scenario.Inline(readReports)),
+				scenario.InVPC(n.Private, n.VPC.SecurityGroup("reader")))
+			return fn, unreachable(n.Private, []string{"s3"}, acl.ID, "denies inbound replies on TCP 1024-65535", "prefix list")
+		},
+	}, {
 		name: "a role without the network interface actions", status: report.StatusBroken,
 		seed: func(s *scenario.Scenario) (*scenario.Function, []wantFinding) {
 			n := twoZones(s)

@@ -143,14 +143,36 @@ func docsEndpoints(w *scenario.MSKWorkload, opts ...scenario.EndpointOption) (la
 		w.VPC.InterfaceEndpoint("sts", w.Private, w.ClusterSG, opts...)
 }
 
+// mappingCase is a situation seeded in the emulator and the verdict
+// on-lambda-change must give on the creation of its mapping.
+type mappingCase struct {
+	name   string
+	status report.Status
+	// seed builds the situation and returns the mapping and the findings
+	// expected for it (none for a healthy mapping).
+	seed func(s *scenario.Scenario) (*scenario.ESM, []wantFinding)
+}
+
+// checkMappings runs each case on a clean emulator.
+func checkMappings(t *testing.T, tests []mappingCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := emulator.Shared(t)
+			s := scenario.New(srv.MustConfig(t), scenario.WithContext(t.Context()))
+			mapping, want := tt.seed(s)
+			if err := s.Err(); err != nil {
+				t.Fatalf("seed: %v", err)
+			}
+			d := build(t, srv, app.OnLambdaChange)
+			rep := handle(t, d, mappingCreated(t, mapping))
+			wantDiagnosis(t, rep, mapping.UUID, tt.status, want)
+		})
+	}
+}
+
 func TestKafkaMappingDiagnosis(t *testing.T) {
-	tests := []struct {
-		name   string
-		status report.Status
-		// seed builds the situation and returns the mapping and the
-		// findings expected for it (none for a healthy mapping).
-		seed func(s *scenario.Scenario) (*scenario.ESM, []wantFinding)
-	}{
+	checkMappings(t, []mappingCase{
 		{
 			name: "on-demand MSK in private subnets with neither NAT gateway nor endpoints", status: report.StatusBroken,
 			seed: func(s *scenario.Scenario) (*scenario.ESM, []wantFinding) {
@@ -520,20 +542,7 @@ func TestKafkaMappingDiagnosis(t *testing.T) {
 				return esm, nil
 			},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := emulator.Shared(t)
-			s := scenario.New(srv.MustConfig(t), scenario.WithContext(t.Context()))
-			mapping, want := tt.seed(s)
-			if err := s.Err(); err != nil {
-				t.Fatalf("seed: %v", err)
-			}
-			d := build(t, srv, app.OnLambdaChange)
-			rep := handle(t, d, mappingCreated(t, mapping))
-			wantDiagnosis(t, rep, mapping.UUID, tt.status, want)
-		})
-	}
+	})
 }
 
 // wantDiagnosis checks the one workload of a report: its status, and that

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/vpcmedic/vpcmedic/internal/app"
-	"github.com/vpcmedic/vpcmedic/internal/emulator"
 	"github.com/vpcmedic/vpcmedic/internal/report"
 	"github.com/vpcmedic/vpcmedic/internal/scenario"
 )
@@ -14,11 +12,7 @@ import (
 // from the emulator through the real reader: network ACLs on every leg of a
 // NAT path, regional NAT gateways and VPC Block Public Access.
 func TestOnDemandMappingPacketPaths(t *testing.T) {
-	tests := []struct {
-		name   string
-		status report.Status
-		seed   func(s *scenario.Scenario) (*scenario.ESM, []wantFinding)
-	}{
+	checkMappings(t, []mappingCase{
 		{
 			// The hardened ACL "replies only from the VPC" lets the NAT
 			// subnet's traffic in but not the internet's replies, which keep
@@ -89,18 +83,5 @@ func TestOnDemandMappingPacketPaths(t *testing.T) {
 				return w.ESM, nil
 			},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := emulator.Shared(t)
-			s := scenario.New(srv.MustConfig(t), scenario.WithContext(t.Context()))
-			mapping, want := tt.seed(s)
-			if err := s.Err(); err != nil {
-				t.Fatalf("seed: %v", err)
-			}
-			d := build(t, srv, app.OnLambdaChange)
-			rep := handle(t, d, mappingCreated(t, mapping))
-			wantDiagnosis(t, rep, mapping.UUID, tt.status, want)
-		})
-	}
+	})
 }
