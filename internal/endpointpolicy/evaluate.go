@@ -23,6 +23,10 @@ type Request struct {
 	// limited to some ARNs cannot be shown to cover it. A Deny limited to
 	// some ARNs is then not applied, and Decision.Assumed says so.
 	Resource string
+	// AnyResource says the call acts on resources not known here (a
+	// function's own calls): an Allow limited to some ARNs is then assumed
+	// to cover them, and Decision.Assumed says so.
+	AnyResource bool
 	// The caller: a service principal ("lambda.amazonaws.com") or an IAM
 	// principal (role ARN, optionally its account). PrincipalService wins
 	// when both are set.
@@ -141,17 +145,21 @@ func (s statement) evaluate(r Request) outcome {
 		if s.notPrincipal {
 			fail(fmt.Sprintf("principal %s is excluded by NotPrincipal", r.describePrincipal()))
 		} else {
-			fail(fmt.Sprintf("principal %s is not in Principal", r.describePrincipal()))
+			fail(fmt.Sprintf("principal %s is not in Principal, which admits %s", r.describePrincipal(), s.principal))
 		}
 	}
 	definiteFailures := len(whys)
 	if ok, why := s.resourceMatches(r.resource()); !ok {
-		if r.resource() == "*" && s.deny {
+		switch {
+		case r.resource() == "*" && !s.deny && r.AnyResource && !s.notResources.set:
+			matched = append(matched, "the request's resources are not known: assumed inside "+why)
+		case r.resource() == "*" && s.deny:
 			guesses = append(guesses, "the request's resource is not known: assumed outside "+why)
-		} else {
+			fail(fmt.Sprintf("resource %s is not covered by %s", r.resource(), why))
+		default:
 			definiteFailures++
+			fail(fmt.Sprintf("resource %s is not covered by %s", r.resource(), why))
 		}
-		fail(fmt.Sprintf("resource %s is not covered by %s", r.resource(), why))
 	}
 	for _, c := range s.conditions {
 		res := c.evaluate(r, s.deny)
