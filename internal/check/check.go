@@ -58,6 +58,9 @@ type Target struct {
 	// Policy decides whether an endpoint policy lets the workload's
 	// requests to a service through; nil accepts every policy.
 	Policy func(service string, e network.Endpoint) (bool, string)
+	// PolicyUnverified says why an endpoint policy admits those requests
+	// only on what cannot be evaluated ("" when it does not); nil: never.
+	PolicyUnverified func(service string, e network.Endpoint) string
 	// PermissionNeeds are what the execution role must be allowed, and
 	// Permissions the simulated decisions (nil: not simulated).
 	PermissionNeeds []PermissionNeed
@@ -89,6 +92,9 @@ func (t *Target) ServicePath(subnetID, service string) reach.ServicePath {
 	}
 	if t.Policy != nil {
 		q.Policy = func(e network.Endpoint) (bool, string) { return t.Policy(service, e) }
+	}
+	if t.PolicyUnverified != nil {
+		q.PolicyUnverified = func(e network.Endpoint) string { return t.PolicyUnverified(service, e) }
 	}
 	p := reach.Service(t.Network, q)
 	if t.paths == nil {
@@ -147,6 +153,7 @@ var Registry = []Check{
 	ipv6DualStack,
 	reportedProblem,
 	functionState,
+	stsGlobalEndpoint,
 }
 
 // Run runs every applicable check of the registry on the target.

@@ -106,7 +106,7 @@ func functionWorkload(f lambdatypes.FunctionConfiguration) *workload.Workload {
 		Name:             aws.ToString(f.FunctionName),
 		FunctionARN:      fnARN,
 		ExecutionRoleARN: aws.ToString(f.Role),
-		Function:         &workload.Function{RoleARN: aws.ToString(f.Role)},
+		Function:         &workload.Function{RoleARN: aws.ToString(f.Role), Runtime: string(f.Runtime)},
 	}
 	setLambdaState(w.Function, f)
 	if f.Environment != nil {

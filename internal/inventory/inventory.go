@@ -404,7 +404,7 @@ func (r *Reader) Function(ctx context.Context, nameOrARN string) (*workload.Work
 	}
 	w := functionWorkload(lambdatypes.FunctionConfiguration{
 		FunctionArn: out.FunctionArn, FunctionName: out.FunctionName, Role: out.Role,
-		Environment: out.Environment, VpcConfig: out.VpcConfig,
+		Environment: out.Environment, VpcConfig: out.VpcConfig, Runtime: out.Runtime,
 		State: out.State, StateReason: out.StateReason, StateReasonCode: out.StateReasonCode,
 		LastUpdateStatus: out.LastUpdateStatus, LastUpdateStatusReason: out.LastUpdateStatusReason,
 		LastUpdateStatusReasonCode: out.LastUpdateStatusReasonCode,

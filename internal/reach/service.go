@@ -31,6 +31,10 @@ type ServiceQuery struct {
 	// Policy decides whether an endpoint's policy lets the workload's
 	// requests through; nil accepts every policy.
 	Policy func(network.Endpoint) (ok bool, reason string)
+	// PolicyUnverified says why an endpoint's policy lets the requests
+	// through only on what vpcmedic cannot evaluate ("" when it does not);
+	// the path is then unverified rather than OK. nil: never.
+	PolicyUnverified func(network.Endpoint) string
 }
 
 // ServicePath is the answer: the path taken, or why there is none.
@@ -164,7 +168,7 @@ func endpointPath(s *network.Snapshot, q ServiceQuery, p ServicePath, e network.
 			if v.Partial {
 				p.Partial = append(p.Partial, v.Reason)
 			}
-			return p
+			return policyUnverified(q, p, e, "endpoint")
 		}
 		reasons = append(reasons, v.Reason)
 	}
@@ -211,9 +215,23 @@ func gatewayPath(s *network.Snapshot, q ServiceQuery, p ServicePath) (ServicePat
 			p.Problem = fmt.Sprintf("the security groups of the workload do not allow TCP %d out to %s (neither 0.0.0.0/0 nor its prefix list %s): %s", HTTPS, q.Service, prefixList, v.Reason)
 			return p, true
 		}
-		return gatewayACLs(s, q, p, g, rt.ID, prefixList), true
+		return policyUnverified(q, gatewayACLs(s, q, p, g, rt.ID, prefixList), g, "gateway endpoint"), true
 	}
 	return p, false
+}
+
+// policyUnverified turns a path that works on the network into an
+// unverified one when the endpoint's policy admits the requests only on
+// what cannot be evaluated.
+func policyUnverified(q ServiceQuery, p ServicePath, e network.Endpoint, kind string) ServicePath {
+	if !p.OK || q.PolicyUnverified == nil {
+		return p
+	}
+	if why := q.PolicyUnverified(e); why != "" {
+		p.OK, p.Unverified = false, true
+		p.Problem = fmt.Sprintf("the policy of the %s %s %s may refuse the request: %s", q.Service, kind, e.ID, why)
+	}
+	return p
 }
 
 // gatewayACLs checks the workload subnet's network ACL against the gateway

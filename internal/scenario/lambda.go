@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -117,6 +118,8 @@ type Function struct {
 	SubnetIDs []string // empty unless created InVPC
 	SGIDs     []string
 	Env       map[string]string
+	// Runtime is the function's runtime; empty means provided.al2023.
+	Runtime lambdatypes.Runtime
 }
 
 // FunctionOption changes how a function is created.
@@ -128,6 +131,12 @@ func InVPC(subnets Subnets, sgs ...*SG) FunctionOption {
 		f.SubnetIDs = subnets.IDs()
 		f.SGIDs = sgIDs(sgs...)
 	}
+}
+
+// WithRuntime creates the function with a runtime other than
+// provided.al2023 (python3.13, nodejs22.x, ...).
+func WithRuntime(r lambdatypes.Runtime) FunctionOption {
+	return func(f *Function) { f.Runtime = r }
 }
 
 // Env sets an environment variable of the function.
@@ -150,7 +159,7 @@ func (s *Scenario) Function(name string, role *Role, opts ...FunctionOption) *Fu
 		in := &lambda.CreateFunctionInput{
 			FunctionName:  aws.String(name),
 			Role:          aws.String(role.ARN),
-			Runtime:       lambdatypes.RuntimeProvidedal2023,
+			Runtime:       cmp.Or(f.Runtime, lambdatypes.RuntimeProvidedal2023),
 			Handler:       aws.String("bootstrap"),
 			Architectures: []lambdatypes.Architecture{lambdatypes.ArchitectureArm64},
 			Code:          &lambdatypes.FunctionCode{ZipFile: code},

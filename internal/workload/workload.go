@@ -76,7 +76,10 @@ type Kafka struct {
 
 // Function is what a VPC function needs beyond its network.
 type Function struct {
-	RoleARN     string
+	RoleARN string
+	// Runtime is the Lambda runtime identifier (python3.13, nodejs22.x,
+	// provided.al2023, ...); empty for a container image.
+	Runtime     string
 	Environment map[string]string
 	Tags        map[string]string
 	IPv6        bool
