@@ -373,6 +373,7 @@ func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.
 			return nil, err
 		}
 		inferred = n
+		t.Policy, t.PolicyUnverified = functionEndpointPolicy(w, n.Services)
 	}
 	if len(t.PermissionNeeds) > 0 && sim != nil {
 		p, err := sim.Permissions(ctx, w.ExecutionRoleARN, t.PermissionNeeds)

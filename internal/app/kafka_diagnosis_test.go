@@ -44,6 +44,7 @@ var checkIDs = map[string]string{
 	"database-access":            "VM109",
 	"function-single-zone":       "VM110",
 	"ipv6-dual-stack":            "VM111",
+	"kafka-secret-region":        "VM113",
 }
 
 // wantFinding is one expected finding: its check, severity, zone and service
@@ -525,7 +526,7 @@ func TestKafkaMappingDiagnosis(t *testing.T) {
 				n.VPC.InterfaceEndpoint("lambda", n.Private, sg)
 				n.VPC.InterfaceEndpoint("sts", n.Private, sg)
 				queue := "arn:aws:sqs:us-east-1:" + emulator.Account + ":orders-failures"
-				_, _, esm := mskMapping(s, n.Private, sg, scenario.AuthIAM, iamConsumer(), scenario.OnFailure(queue))
+				_, _, esm := mskMapping(s, n.Private, sg, scenario.AuthIAM, append(iamConsumer(), allowOn([]string{"sqs:SendMessage"}, queue)), scenario.OnFailure(queue))
 				return esm, unreachable(n.Private, []string{"sqs"},
 					fmt.Sprintf("no sqs interface endpoint with private DNS in VPC %s", n.VPC.ID), queue)
 			},
@@ -753,10 +754,11 @@ func (l *callLog) instrument(cfg *aws.Config) {
 //	                  DescribeVpcEndpoints, DescribeSecurityGroups, DescribeNetworkAcls: 11, one page each here
 //	                  EC2.GetManagedPrefixListEntries  one per prefix list the groups or gateway routes name (none here)
 //	                  EC2.DescribeVpcBlockPublicAccessOptions 1 (the exclusions only when it is on)
-//	role              IAM.SimulatePrincipalPolicy      one per distinct resource of the needs: "*" (ENI
-//	                  actions), the cluster, its one topic, the consumer group: 4
+//	role              IAM.SimulatePrincipalPolicy      2: the actions on "*" (Describe actions), and
+//	                  every action on the ARNs the needs name at once (the client subnets, the
+//	                  cluster's group and network interfaces, the cluster, its topic, the group)
 //
-// No alert topic is configured, so nothing is published. Total: 22.
+// No alert topic is configured, so nothing is published. Total: 20.
 var callBudget = map[string]int{
 	"STS.GetCallerIdentity":           1,
 	"Lambda.GetEventSourceMapping":    1,
@@ -776,10 +778,10 @@ var callBudget = map[string]int{
 	// The account's Block Public Access mode; its exclusions are listed
 	// only when the mode is not off.
 	"EC2.DescribeVpcBlockPublicAccessOptions": 1,
-	"IAM.SimulatePrincipalPolicy":             4,
+	"IAM.SimulatePrincipalPolicy":             2,
 }
 
-const callBudgetTotal = 22
+const callBudgetTotal = 20
 
 func TestKafkaMappingCheckStaysWithinItsCallBudget(t *testing.T) {
 	srv := emulator.Shared(t)

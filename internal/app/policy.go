@@ -9,8 +9,10 @@ import (
 // endpointPolicy judges an endpoint's policy by the requests a workload
 // sends through it. For a Kafka mapping they are known (DOMAIN: Lambda's
 // pollers assume the execution role through STS and invoke the function as
-// the Lambda service, and read the secret with the execution role); for
-// other workloads only a document that is not a policy is refused.
+// the Lambda service, and read the secret with the execution role); a VPC
+// function's own calls are judged by functionEndpointPolicy once its needs
+// are known, and until then only a document that is not a policy is
+// refused.
 func endpointPolicy(w *workload.Workload) func(service string, e network.Endpoint) (bool, string) {
 	return func(service string, e network.Endpoint) (bool, string) {
 		var reqs []endpointpolicy.Request

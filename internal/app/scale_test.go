@@ -106,9 +106,12 @@ func TestSweepOfALargeAccountStaysWithinItsCallBudget(t *testing.T) {
 		"Resource Groups Tagging API.GetResources": (functions + mappings + 99) / 100,
 		"IAM.ListRolePolicies":                     len(roles) + 1, "IAM.ListAttachedRolePolicies": len(roles) + 1,
 		"IAM.GetPolicy": 1, "IAM.GetPolicyVersion": 1,
-		// Once per role and resource: the ENI actions ("*") of each
-		// role, and each mapping's cluster, topic and consumer group.
-		"IAM.SimulatePrincipalPolicy": len(roles) + 1 + clusters + 2*mappings,
+		// The actions on "*" once per role; then one call per workload
+		// for the ARNs it names that its role was not simulated on yet:
+		// a function's subnets and group (ec2:CreateNetworkInterface is
+		// authorized on them), a mapping's topic and consumer group
+		// (its cluster, subnets and groups are shared with others).
+		"IAM.SimulatePrincipalPolicy": len(roles) + 1 + functions + mappings,
 	}
 	for op, n := range calls.calls {
 		limit, ok := budget[op]

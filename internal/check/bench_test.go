@@ -92,7 +92,9 @@ func allowedPermissions(needs []PermissionNeed) *Permissions {
 	p := &Permissions{RoleARN: benchRoleARN, Decisions: map[[2]string]string{}}
 	for _, n := range needs {
 		for _, a := range n.AnyOf {
-			p.Decisions[[2]string{a, n.Resource}] = DecisionAllowed
+			for _, r := range n.On() {
+				p.Decisions[[2]string{a, r}] = DecisionAllowed
+			}
 		}
 	}
 	return p
@@ -312,8 +314,9 @@ func TestBenchmarkFixturesAreHealthy(t *testing.T) {
 				t.Fatalf("findings %+v", findings)
 			}
 			// 3 zones × (3 services × 2 path checks + 1 broker port + 1
-			// free-IP) + DNS support + custom DNS + the role's needs.
-			if want := 3*(3*2+1+1) + 2 + len(KafkaPermissionNeeds(w)); passed != want {
+			// free-IP) + DNS support + custom DNS + the role's needs +
+			// the secret's Region.
+			if want := 3*(3*2+1+1) + 2 + len(KafkaPermissionNeeds(w)) + len(w.Kafka.SecretARNs); passed != want {
 				t.Errorf("%d checks passed, want %d", passed, want)
 			}
 		})

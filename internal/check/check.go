@@ -148,6 +148,7 @@ var Registry = []Check{
 	customDNS,
 	subnetFreeIPs,
 	executionRole,
+	secretRegion,
 	databaseAccess,
 	singleZone,
 	ipv6DualStack,

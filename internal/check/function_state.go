@@ -190,7 +190,7 @@ func roleCause(t *Target) (string, []string) {
 	}
 	var denied []string
 	for _, n := range t.PermissionNeeds {
-		if slices.Contains(functionENIActions, n.AnyOf[0]) && !p.Allowed(n) {
+		if slices.Contains(functionENIActions, n.AnyOf[0]) && n.Severity != report.SeverityWarning && !p.Allowed(n) {
 			denied = append(denied, strings.Join(n.AnyOf, " or "))
 		}
 	}

@@ -2,7 +2,10 @@ package check
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/vpcmedic/vpcmedic/internal/report"
 	"github.com/vpcmedic/vpcmedic/internal/workload"
@@ -10,11 +13,25 @@ import (
 
 // PermissionNeed is one thing the execution role must be allowed: any one
 // of the actions, on the resource ("*" for actions without resource-level
-// permissions).
+// permissions), or on every one of Resources when the request names
+// several (CreateNetworkInterface names a subnet, its security groups and
+// the new network interface).
 type PermissionNeed struct {
-	AnyOf    []string
-	Resource string
-	Why      string
+	AnyOf     []string
+	Resource  string
+	Resources []string
+	Why       string
+	// Severity, when set, replaces the check's own: what AWS documents as
+	// dispensable is a warning, not an outage.
+	Severity report.Severity
+}
+
+// On returns the resources the need's request names.
+func (n PermissionNeed) On() []string {
+	if len(n.Resources) > 0 {
+		return n.Resources
+	}
+	return []string{n.Resource}
 }
 
 // Decision values of iam:SimulatePrincipalPolicy.
@@ -31,20 +48,37 @@ type Permissions struct {
 	Err string
 }
 
-// Allowed reports whether the simulation allowed one of the need's actions.
+// Allowed reports whether the simulation allowed one of the need's actions
+// on every resource of its request.
 func (p *Permissions) Allowed(n PermissionNeed) bool {
-	for _, a := range n.AnyOf {
-		if p.Decisions[[2]string{a, n.Resource}] == DecisionAllowed {
-			return true
+	return slices.ContainsFunc(n.AnyOf, func(a string) bool {
+		return !slices.ContainsFunc(n.On(), func(r string) bool { return p.Decisions[[2]string{a, r}] != DecisionAllowed })
+	})
+}
+
+// Denied returns the need's resources on which no action of the need was
+// allowed, for the finding to name.
+func (p *Permissions) Denied(n PermissionNeed) []string {
+	var out []string
+	for _, r := range n.On() {
+		if !slices.ContainsFunc(n.AnyOf, func(a string) bool { return p.Decisions[[2]string{a, r}] == DecisionAllowed }) {
+			out = append(out, r)
 		}
 	}
-	return false
+	if len(out) == 0 {
+		// Each resource allowed by a different action: the request
+		// needs one action on all of them.
+		return n.On()
+	}
+	return out
 }
 
 // eniActions are what Lambda needs to manage its network interfaces in the
-// workload's subnets (AWSLambdaVPCAccessExecutionRole and DOMAIN §6).
+// workload's subnets (AWSLambdaVPCAccessExecutionRole and DOMAIN §6), besides
+// ec2:CreateNetworkInterface, which eniNeeds scopes to the request's
+// resources.
 var eniActions = []string{
-	"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
+	"ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
 	"ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs",
 }
 
@@ -55,6 +89,14 @@ var functionENIActions = []string{
 	"ec2:DescribeSubnets", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
 }
 
+// dispensableENIActions are in AWSLambdaVPCAccessExecutionRole but not in
+// AWSLambdaENIManagementAccess, which AWS also documents as enough for a VPC
+// function, or manage secondary addresses Lambda does not need to attach
+// it: missing, they are a warning.
+var dispensableENIActions = []string{"ec2:DescribeSubnets", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
+
+const functionENIWhy = "Lambda manages the function's network interfaces in its subnets with it; without it the function cannot be attached to its VPC (\"The provided execution role does not have permissions to call CreateNetworkInterface on EC2\")"
+
 // FunctionPermissionNeeds lists what the execution role of a VPC-attached
 // function must be allowed for Lambda to create and manage its network
 // interfaces. vpcmedic reports a missing one, never grants it.
@@ -62,12 +104,64 @@ func FunctionPermissionNeeds(w *workload.Workload) []PermissionNeed {
 	if w.Kind != workload.KindFunction || w.ExecutionRoleARN == "" || len(w.Network.SubnetIDs) == 0 {
 		return nil
 	}
+	ec2 := ec2ARNs(w)
 	var out []PermissionNeed
 	for _, a := range functionENIActions {
-		out = append(out, PermissionNeed{AnyOf: []string{a}, Resource: "*",
-			Why: "Lambda manages the function's network interfaces in its subnets with it; without it the function cannot be attached to its VPC (\"The provided execution role does not have permissions to call CreateNetworkInterface on EC2\")"})
+		n := PermissionNeed{AnyOf: []string{a}, Resource: ec2.resourceOf(a), Why: functionENIWhy}
+		if a == "ec2:CreateNetworkInterface" {
+			n.Resources = ec2.createRequest(w.Network)
+		}
+		if slices.Contains(dispensableENIActions, a) {
+			n.Severity = report.SeverityWarning
+			n.Why = "Lambda uses it to manage the function's network interfaces, though AWS documents AWSLambdaENIManagementAccess, which lacks ec2:DescribeSubnets, as enough to attach a function: the function may still attach"
+		}
+		out = append(out, n)
 	}
 	return out
+}
+
+// ec2Account names the EC2 resources of a workload's Region and account,
+// taken from its function's ARN; zero when the ARN does not parse, and the
+// needs then fall back to "*".
+type ec2Account struct{ partition, region, account string }
+
+func ec2ARNs(w *workload.Workload) ec2Account {
+	a, err := arn.Parse(w.FunctionARN)
+	if err != nil || a.Region == "" || a.AccountID == "" {
+		return ec2Account{}
+	}
+	return ec2Account{a.Partition, a.Region, a.AccountID}
+}
+
+func (e ec2Account) arn(resource string) string {
+	return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", e.partition, e.region, e.account, resource)
+}
+
+// resourceOf is what an ENI action is simulated on: the Describe actions
+// work only on "*" (Lambda developer guide); the others act on the
+// network interfaces Lambda creates, whose IDs are not known beforehand.
+func (e ec2Account) resourceOf(action string) string {
+	if e.account == "" || strings.HasPrefix(action, "ec2:Describe") {
+		return "*"
+	}
+	return e.arn("network-interface/*")
+}
+
+// createRequest is what ec2:CreateNetworkInterface is authorized on: each
+// subnet, each security group and the new network interface (a role may
+// scope the action to them, as AWSLambdaNetworkConnectorOperatorPolicy does).
+func (e ec2Account) createRequest(n workload.Network) []string {
+	if e.account == "" {
+		return []string{"*"}
+	}
+	var out []string
+	for _, s := range n.SubnetIDs {
+		out = append(out, e.arn("subnet/"+s))
+	}
+	for _, g := range n.SecurityGroupIDs {
+		out = append(out, e.arn("security-group/"+g))
+	}
+	return append(out, e.arn("network-interface/*"))
 }
 
 // KafkaPermissionNeeds lists what the execution role of a Kafka mapping's
@@ -79,13 +173,18 @@ func KafkaPermissionNeeds(w *workload.Workload) []PermissionNeed {
 	}
 	var out []PermissionNeed
 	if len(w.Network.SubnetIDs) > 0 {
+		const why = "Lambda manages the mapping's network interfaces in the VPC with it"
+		ec2 := ec2ARNs(w)
+		out = append(out, PermissionNeed{AnyOf: []string{"ec2:CreateNetworkInterface"}, Resources: ec2.createRequest(w.Network), Why: why})
 		for _, a := range eniActions {
-			out = append(out, PermissionNeed{AnyOf: []string{a}, Resource: "*", Why: "Lambda manages the mapping's network interfaces in the VPC with it"})
+			out = append(out, PermissionNeed{AnyOf: []string{a}, Resource: ec2.resourceOf(a), Why: why})
 		}
 	}
 	for _, secret := range k.SecretARNs {
-		out = append(out, PermissionNeed{AnyOf: []string{"secretsmanager:GetSecretValue"}, Resource: secret, Why: "the mapping authenticates with this secret"})
+		out = append(out, PermissionNeed{AnyOf: []string{"secretsmanager:GetSecretValue"}, Resource: secret, Why: "the mapping's source access configuration names this secret"})
 	}
+	out = append(out, schemaRegistryNeeds(k)...)
+	out = append(out, destinationNeeds(k)...)
 	switch k.Source {
 	case workload.SourceMSK, workload.SourceMSKServerless:
 		cluster := k.EventSourceARN
@@ -166,10 +265,12 @@ var executionRole = Check{
 				out = append(out, Result{Pass: true})
 				continue
 			}
+			denied := p.Denied(n)
 			out = append(out, Result{
-				Message:   fmt.Sprintf("%s: execution role %s is not allowed %s on %s, which it needs because %s", t.Describe(), p.RoleARN, strings.Join(n.AnyOf, " or "), n.Resource, n.Why),
+				Severity:  n.Severity,
+				Message:   fmt.Sprintf("%s: execution role %s is not allowed %s on %s, which it needs because %s", t.Describe(), p.RoleARN, strings.Join(n.AnyOf, " or "), strings.Join(denied, ", "), n.Why),
 				Service:   strings.SplitN(n.AnyOf[0], ":", 2)[0],
-				Resources: []string{p.RoleARN, n.Resource},
+				Resources: append([]string{p.RoleARN}, denied...),
 			})
 		}
 		return out

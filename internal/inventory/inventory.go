@@ -107,9 +107,6 @@ const StateDeleting = "Deleting"
 // ErrNotFound is returned when the workload no longer exists.
 var ErrNotFound = errors.New("not found")
 
-// Source access configuration types that carry a secret ARN.
-var secretAuthTypes = []string{"SASL_SCRAM_256_AUTH", "SASL_SCRAM_512_AUTH", "BASIC_AUTH", "CLIENT_CERTIFICATE_TLS_AUTH"}
-
 // ESM reads one event source mapping. A mapping that is not Kafka is not a
 // workload vpcmedic checks: it returns (nil, nil).
 func (r *Reader) ESM(ctx context.Context, uuid string) (*workload.Workload, error) {
@@ -198,6 +195,7 @@ func (r *Reader) kafkaWorkload(ctx context.Context, cfg lambdatypes.EventSourceM
 	if d := cfg.DestinationConfig; d != nil && d.OnFailure != nil {
 		w.Kafka.OnFailureDestination = aws.ToString(d.OnFailure.Destination)
 	}
+	w.Kafka.SchemaRegistry = schemaRegistry(cfg)
 	for _, sa := range cfg.SourceAccessConfigurations {
 		kind, uri := string(sa.Type), aws.ToString(sa.URI)
 		switch kind {

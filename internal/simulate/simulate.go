@@ -35,27 +35,30 @@ type Simulator struct {
 // Scoped returns a Simulator with an empty memory.
 func (s *Simulator) Scoped() *Simulator { return &Simulator{IAM: s.IAM} }
 
-// Permissions simulates every need for a role: one call per distinct
-// resource (each answer then names one resource), concurrently. A refusal
-// to simulate (no iam:SimulatePrincipalPolicy, a role that no longer
-// exists) is not an error: it is reported in Permissions.Err so that the
-// check says the role could not be verified. Other AWS errors are returned.
+// Permissions simulates every need for a role in at most two calls: one for
+// the actions on "*", one for the actions on the ARNs the needs name (each
+// action is evaluated on each resource, and every answer names its
+// resource), concurrently. What an earlier call of this Simulator answered
+// is not asked again. A refusal to simulate (no iam:SimulatePrincipalPolicy,
+// a role that no longer exists) is not an error: it is reported in
+// Permissions.Err so that the check says the role could not be verified.
+// Other AWS errors are returned.
 func (s *Simulator) Permissions(ctx context.Context, roleARN string, needs []check.PermissionNeed) (*check.Permissions, error) {
 	p := &check.Permissions{RoleARN: roleARN, Decisions: map[[2]string]string{}}
-	actions := map[string][]string{}
-	var resources []string
+	var calls [2]request // "*", then the ARNs
 	s.mu.Lock()
 	for _, n := range needs {
-		for _, a := range n.AnyOf {
-			if d, ok := s.known[[3]string{roleARN, a, n.Resource}]; ok {
-				p.Decisions[[2]string{a, n.Resource}] = d
-				continue
-			}
-			if _, ok := actions[n.Resource]; !ok {
-				resources = append(resources, n.Resource)
-			}
-			if !slices.Contains(actions[n.Resource], a) {
-				actions[n.Resource] = append(actions[n.Resource], a)
+		for _, resource := range n.On() {
+			for _, a := range n.AnyOf {
+				if d, ok := s.known[[3]string{roleARN, a, resource}]; ok {
+					p.Decisions[[2]string{a, resource}] = d
+					continue
+				}
+				c := &calls[1]
+				if resource == "*" {
+					c = &calls[0]
+				}
+				c.add(a, resource)
 			}
 		}
 	}
@@ -65,34 +68,16 @@ func (s *Simulator) Permissions(ctx context.Context, roleARN string, needs []che
 		mu   sync.Mutex
 		errs []error
 	)
-	for _, resource := range resources {
+	for _, c := range calls {
+		if len(c.actions) == 0 {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			in := &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(roleARN), ActionNames: actions[resource]}
-			if resource != "*" {
-				in.ResourceArns = []string{resource}
-			}
-			pages := iam.NewSimulatePrincipalPolicyPaginator(s.IAM, in)
-			for pages.HasMorePages() {
-				page, err := pages.NextPage(ctx)
-				if err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-					return
-				}
+			if err := s.simulate(ctx, roleARN, c, p, &mu); err != nil {
 				mu.Lock()
-				s.mu.Lock()
-				if s.known == nil {
-					s.known = map[[3]string]string{}
-				}
-				for _, r := range page.EvaluationResults {
-					action, decision := aws.ToString(r.EvalActionName), string(r.EvalDecision)
-					p.Decisions[[2]string{action, resource}] = decision
-					s.known[[3]string{roleARN, action, resource}] = decision
-				}
-				s.mu.Unlock()
+				errs = append(errs, err)
 				mu.Unlock()
 			}
 		}()
@@ -107,6 +92,53 @@ func (s *Simulator) Permissions(ctx context.Context, roleARN string, needs []che
 		return nil, fmt.Errorf("simulate the policies of %s: %w", roleARN, err)
 	}
 	return p, nil
+}
+
+// request is one simulation: its actions on each of its resources.
+type request struct {
+	actions, resources []string
+}
+
+func (r *request) add(action, resource string) {
+	if !slices.Contains(r.actions, action) {
+		r.actions = append(r.actions, action)
+	}
+	if !slices.Contains(r.resources, resource) {
+		r.resources = append(r.resources, resource)
+	}
+}
+
+// simulate runs one request and records its decisions in p and in the
+// Simulator's memory. "*" is IAM's default resource and is not sent.
+func (s *Simulator) simulate(ctx context.Context, roleARN string, r request, p *check.Permissions, mu *sync.Mutex) error {
+	in := &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(roleARN), ActionNames: r.actions}
+	if !slices.Equal(r.resources, []string{"*"}) {
+		in.ResourceArns = r.resources
+	}
+	pages := iam.NewSimulatePrincipalPolicyPaginator(s.IAM, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		s.mu.Lock()
+		if s.known == nil {
+			s.known = map[[3]string]string{}
+		}
+		for _, e := range page.EvaluationResults {
+			action, decision := aws.ToString(e.EvalActionName), string(e.EvalDecision)
+			resource := aws.ToString(e.EvalResourceName)
+			if len(r.resources) == 1 {
+				resource = r.resources[0]
+			}
+			p.Decisions[[2]string{action, resource}] = decision
+			s.known[[3]string{roleARN, action, resource}] = decision
+		}
+		s.mu.Unlock()
+		mu.Unlock()
+	}
+	return nil
 }
 
 func isRefusal(code string) bool {

@@ -72,6 +72,17 @@ type Kafka struct {
 	State                 string
 	LastProcessingResult  string
 	StateTransitionReason string
+
+	// SchemaRegistry is the registry a provisioned-mode mapping validates
+	// records against; nil without one.
+	SchemaRegistry *SchemaRegistry
+}
+
+// SchemaRegistry is a Kafka mapping's schema registry: a Glue registry ARN
+// or a Confluent registry URL, with the secrets of its access configuration.
+type SchemaRegistry struct {
+	URI        string
+	SecretARNs []string
 }
 
 // Function is what a VPC function needs beyond its network.
