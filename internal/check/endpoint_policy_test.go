@@ -45,3 +45,24 @@ func TestEndpointPolicyUnverified(t *testing.T) {
 		}
 	}
 }
+
+// The same holds for a gateway endpoint's policy.
+func TestGatewayEndpointPolicyUnverified(t *testing.T) {
+	s := withFunctionGroups(baseVPC())
+	s.Endpoints = append(s.Endpoints, network.Endpoint{ID: "vpce-s3", ServiceName: "com.amazonaws.us-east-1.s3", Type: "Gateway", State: "available", RouteTableIDs: []string{"rtb-a", "rtb-b"}})
+	for i := range s.RouteTables[2:] {
+		s.RouteTables[2+i].Routes = append(s.RouteTables[2+i].Routes, network.Route{DestinationPrefixList: "pl-63a5400a", TargetKind: network.TargetVPCEndpoint, TargetID: "vpce-s3", Active: true})
+	}
+	tgt := functionTarget(vpcFunction("priv-a", "priv-b"), s, "s3")
+	if p := tgt.ServicePath("priv-a", "s3"); !p.OK {
+		t.Fatalf("fixture: %s", p.Problem)
+	}
+	tgt = Fresh(tgt)
+	tgt.PolicyUnverified = func(string, network.Endpoint) string { return "the request's resources are not known" }
+	f := oneCheck(t, servicePath, tgt, 0,
+		"cannot reach s3, needed because policy app allows s3:*: the policy of the s3 gateway endpoint vpce-s3 may refuse the request: the request's resources are not known",
+		"in us-east-1b (subnet priv-b)")
+	if !f[0].Unverified || f[0].Severity != report.SeverityInfo {
+		t.Errorf("finding %+v, want unverified", f[0])
+	}
+}
