@@ -44,7 +44,9 @@ func allowAllBut(needs []PermissionNeed, denied ...string) *Permissions {
 func TestKafkaPermissionNeeds(t *testing.T) {
 	needs := KafkaPermissionNeeds(iamESM())
 	has := func(action, resource string) bool {
-		return slices.ContainsFunc(needs, func(n PermissionNeed) bool { return slices.Contains(n.AnyOf, action) && slices.Contains(n.On(), resource) })
+		return slices.ContainsFunc(needs, func(n PermissionNeed) bool {
+			return slices.Contains(n.AnyOf, action) && slices.Contains(n.On(), resource)
+		})
 	}
 	for _, want := range [][2]string{
 		{"ec2:CreateNetworkInterface", "*"},
