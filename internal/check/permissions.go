@@ -75,7 +75,7 @@ func (p *Permissions) Denied(n PermissionNeed) []string {
 
 // eniActions are what Lambda needs to manage its network interfaces in the
 // workload's subnets (AWSLambdaVPCAccessExecutionRole and DOMAIN §6), besides
-// ec2:CreateNetworkInterface, which eniNeeds scopes to the request's
+// ec2:CreateNetworkInterface, which createRequest scopes to the request's
 // resources.
 var eniActions = []string{
 	"ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
@@ -89,10 +89,10 @@ var functionENIActions = []string{
 	"ec2:DescribeSubnets", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
 }
 
-// dispensableENIActions are in AWSLambdaVPCAccessExecutionRole but not in
-// AWSLambdaENIManagementAccess, which AWS also documents as enough for a VPC
-// function, or manage secondary addresses Lambda does not need to attach
-// it: missing, they are a warning.
+// dispensableENIActions are not what attaching a function hangs on:
+// AWSLambdaENIManagementAccess, which AWS documents as enough, lacks
+// ec2:DescribeSubnets, and the address actions manage the addresses of an
+// interface Lambda has already created. Missing, they are a warning.
 var dispensableENIActions = []string{"ec2:DescribeSubnets", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
 
 const functionENIWhy = "Lambda manages the function's network interfaces in its subnets with it; without it the function cannot be attached to its VPC (\"The provided execution role does not have permissions to call CreateNetworkInterface on EC2\")"
