@@ -289,6 +289,9 @@ func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, w
 		results = append(results, r)
 	}
 	var applyErr error
+	if a.Config.Mode == config.ModeRemediate {
+		recordBefore(results)
+	}
 	if a.Config.Mode == config.ModeRemediate && a.Applier != nil {
 		applyErr = a.remediate(ctx, log, rep.Trigger, results)
 	} else {

@@ -31,8 +31,10 @@ func (a *App) kafkaWorkloads(ctx context.Context, k *trail.KafkaChange) ([]*work
 		return nil, skip, nil
 	}
 	var out []*workload.Workload
+	// The mappings of one source share their cluster or connection read.
+	inv := a.Inventory.Scoped()
 	for _, uuid := range uuids {
-		w, err := a.Inventory.ESM(ctx, uuid)
+		w, err := inv.ESM(ctx, uuid)
 		switch {
 		case errors.Is(err, inventory.ErrNotFound):
 			continue

@@ -61,6 +61,10 @@ var fixture *accountFixture
 // another account through a managed VPC connection.
 const crossAccountConsumerPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kafka:DescribeVpcConnection","kafka-cluster:Connect","kafka-cluster:DescribeGroup","kafka-cluster:AlterGroup","kafka-cluster:DescribeTopic","kafka-cluster:ReadData","kafka-cluster:DescribeClusterDynamicConfiguration"],"Resource":"*"}]}`
 
+// paymentsCluster is the cluster of another account the payments mapping
+// reads through its managed VPC connection.
+const paymentsCluster = "arn:aws:kafka:us-east-1:210987654321:cluster/payments/7d1c2b3a-4e5f-6a7b-8c9d-0e1f2a3b4c5d-3"
+
 const fnARNPrefix = "arn:aws:lambda:" + emulator.Region + ":" + emulator.Account + ":function:"
 
 // seededAccount returns the emulator holding accountFixture.
@@ -113,6 +117,9 @@ func seedAccount(tb testing.TB, srv *emulator.Server) *accountFixture {
 
 	lc := lambda.NewFromConfig(cfg)
 	f.PaymentsSource = "arn:aws:kafka:us-east-1:" + emulator.Account + ":vpc-connection/210987654321/payments/c83f1d2e-7a6b-4e05-9d14-b2a8e6f03c71-3"
+	if err := srv.SeedVPCConnection(ctx, emulator.VPCConnection{ARN: f.PaymentsSource, TargetClusterARN: paymentsCluster, State: "AVAILABLE"}); err != nil {
+		tb.Fatal(err)
+	}
 	out, err := lc.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{
 		FunctionName: aws.String(payments.ARN), EventSourceArn: aws.String(f.PaymentsSource),
 		Topics: []string{"payments.settled"}, StartingPosition: lambdatypes.EventSourcePositionLatest,

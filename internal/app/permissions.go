@@ -31,12 +31,12 @@ var (
 		// The account's VPC Block Public Access mode and exclusions.
 		"ec2:DescribeVpcBlockPublicAccessOptions", "ec2:DescribeVpcBlockPublicAccessExclusions",
 	}
-	esmActions      = []string{"lambda:GetEventSourceMapping", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
+	esmActions      = []string{"lambda:GetEventSourceMapping", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets", "kafka:DescribeVpcConnection"}
 	functionActions = []string{"lambda:GetFunctionConfiguration", "lambda:ListTags"}
 	// An MSK change is mapped to the mappings of its cluster or VPC
 	// connection, each then read as a mapping change is.
 	kafkaChangeActions = []string{"lambda:ListEventSourceMappings"}
-	listActions        = []string{"lambda:ListEventSourceMappings", "lambda:ListFunctions", "lambda:GetFunction", "tag:GetResources", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets"}
+	listActions        = []string{"lambda:ListEventSourceMappings", "lambda:ListFunctions", "lambda:GetFunction", "tag:GetResources", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets", "kafka:DescribeVpcConnection"}
 	// Finding the VPC of a changed resource reads a subset of the topology.
 	resolveActions = []string{
 		"ec2:DescribeRouteTables", "ec2:DescribeSubnets", "ec2:DescribeNatGateways", "ec2:DescribeVpcEndpoints",

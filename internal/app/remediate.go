@@ -19,6 +19,15 @@ type Applier interface {
 	Apply(context.Context, remediate.Request, []plan.Change) ([]remediate.Outcome, error)
 }
 
+// recordBefore sets every workload's before to the verdict found first: in
+// remediate mode the report carries it whatever happens next (nothing to
+// fix, opted out, out of scope, dry run, change limit reached).
+func recordBefore(results []*result) {
+	for _, r := range results {
+		r.report.Before = r.report.Status
+	}
+}
+
 // remediate applies the plans of the broken workloads within scope, then
 // re-reads their networks and re-checks them. It returns a retryable error
 // when a change failed (after recording every outcome), so the retry

@@ -41,6 +41,8 @@ type Result struct {
 	Service    string
 	Resources  []string
 	Unverified bool
+	// Remediation overrides the check's own fix for this result.
+	Remediation string
 }
 
 // Requirement is one AWS service a workload must reach, and why.
@@ -181,6 +183,10 @@ func RunChecks(checks []Check, t *Target) (findings []report.Finding, passed int
 			if r.Unverified {
 				sev = report.SeverityInfo
 			}
+			fix := c.Remediation
+			if r.Remediation != "" {
+				fix = r.Remediation
+			}
 			resources := r.Resources
 			if resources == nil {
 				resources = []string{}
@@ -188,7 +194,7 @@ func RunChecks(checks []Check, t *Target) (findings []report.Finding, passed int
 			findings = append(findings, report.Finding{
 				Check: c.Name, CheckID: c.ID, Severity: sev, Message: r.Message,
 				AZ: r.AZ, Service: r.Service, Resources: compact(resources), Unverified: r.Unverified,
-				Remediation: c.Remediation,
+				Remediation: fix,
 			})
 		}
 	}

@@ -38,6 +38,9 @@ type Lambda interface {
 type Kafka interface {
 	DescribeClusterV2(context.Context, *kafka.DescribeClusterV2Input, ...func(*kafka.Options)) (*kafka.DescribeClusterV2Output, error)
 	GetBootstrapBrokers(context.Context, *kafka.GetBootstrapBrokersInput, ...func(*kafka.Options)) (*kafka.GetBootstrapBrokersOutput, error)
+	// DescribeVpcConnection reads the managed VPC connection of a
+	// cross-account mapping (it belongs to this, the client, account).
+	DescribeVpcConnection(context.Context, *kafka.DescribeVpcConnectionInput, ...func(*kafka.Options)) (*kafka.DescribeVpcConnectionOutput, error)
 }
 
 // EC2 is the part of the EC2 API the inventory calls: only to learn which
@@ -72,6 +75,8 @@ type Reader struct {
 type clusterCache struct {
 	clusters map[string]*kafka.DescribeClusterV2Output
 	brokers  map[string]*kafka.GetBootstrapBrokersOutput
+
+	connections map[string]*workload.VPCConnection
 }
 
 func (r *Reader) describeCluster(ctx context.Context, clusterARN string) (*kafka.DescribeClusterV2Output, error) {
@@ -225,6 +230,11 @@ func (r *Reader) kafkaWorkload(ctx context.Context, cfg lambdatypes.EventSourceM
 		w.Kafka.Source = workload.SourceMSKCrossAccount
 		w.Name = fmt.Sprintf("%s <- MSK via VPC connection", fnName)
 		w.Unresolved = fmt.Sprintf("the event source %s is a managed VPC connection to a cluster in another account: the cluster's VPC is not visible from this account", source)
+		conn, err := r.vpcConnection(ctx, source)
+		if err != nil {
+			return nil, err
+		}
+		w.Kafka.VPCConnection = conn
 		return w, nil
 	default:
 		if err := r.resolveMSK(ctx, w); err != nil {

@@ -50,8 +50,10 @@ func ShouldAlert(mode string, r report.Report) bool {
 	if mode != config.ModeRemediate {
 		return false
 	}
+	// Fixed: before is set on every workload in remediate mode, so a
+	// problem still open is left to the rules above.
 	for _, w := range r.Workloads {
-		if w.Before == report.StatusBroken {
+		if w.Before == report.StatusBroken && w.Status != report.StatusBroken {
 			return true
 		}
 	}

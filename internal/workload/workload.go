@@ -76,6 +76,10 @@ type Kafka struct {
 	// SchemaRegistry is the registry a provisioned-mode mapping validates
 	// records against; nil without one.
 	SchemaRegistry *SchemaRegistry
+
+	// VPCConnection is the managed VPC connection a cross-account mapping
+	// reads through, as this account sees it; nil when not read.
+	VPCConnection *VPCConnection
 }
 
 // SchemaRegistry is a Kafka mapping's schema registry: a Glue registry ARN
@@ -83,6 +87,31 @@ type Kafka struct {
 type SchemaRegistry struct {
 	URI        string
 	SecretARNs []string
+}
+
+// VPCConnection states (DescribeVpcConnection's State).
+const (
+	VPCConnectionAvailable = "AVAILABLE"
+	VPCConnectionCreating  = "CREATING"
+)
+
+// VPCConnection is a managed VPC connection to an MSK cluster of another
+// account.
+type VPCConnection struct {
+	ARN string
+	// State is CREATING, AVAILABLE, INACTIVE, DEACTIVATING, DELETING,
+	// FAILED, REJECTED or REJECTING; empty when it was not read.
+	State            string
+	TargetClusterARN string
+	Authentication   string
+	VPCID            string
+	SubnetIDs        []string
+	SecurityGroupIDs []string
+	// Missing is set when the connection does not exist (any more).
+	Missing bool
+	// Unreadable, when not empty, says why the connection could not be
+	// read (its state is then unknown).
+	Unreadable string
 }
 
 // Function is what a VPC function needs beyond its network.
