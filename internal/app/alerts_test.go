@@ -92,11 +92,14 @@ func TestPagingRule(t *testing.T) {
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
 	}
-	// A mapping on a managed VPC connection can only ever be unknown: the
+	// A mapping on an AVAILABLE managed VPC connection is unknown: the
 	// cluster's VPC is in another account.
+	if err := srv.SeedVPCConnection(t.Context(), emulator.VPCConnection{ARN: samplePaymentsConnection, TargetClusterARN: paymentsCluster}); err != nil {
+		t.Fatal(err)
+	}
 	crossAccount, err := lambda.NewFromConfig(cfg).CreateEventSourceMapping(t.Context(), &lambda.CreateEventSourceMappingInput{
 		FunctionName:     aws.String(payments.ARN),
-		EventSourceArn:   aws.String("arn:aws:kafka:us-east-1:123456789012:vpc-connection/210987654321/payments/c83f1d2e-7a6b-4e05-9d14-b2a8e6f03c71-3"),
+		EventSourceArn:   aws.String(samplePaymentsConnection),
 		Topics:           []string{"payments.settled"},
 		StartingPosition: lambdatypes.EventSourcePositionLatest,
 	})

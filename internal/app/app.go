@@ -387,13 +387,14 @@ func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.
 	}
 	r := &result{target: t, report: report.Workload{Kind: w.Kind, ID: w.ID, Name: w.Name, VPCID: w.Network.VPCID}}
 	r.report.Needs = needsOf(t)
+	r.report.Requirements = requirementsOf(t)
 	if inferred != nil {
 		r.report.Ignored, r.report.NeedsGaps = inferred.Ignored, inferred.Gaps
 	}
 	r.report.Findings, r.report.Passed = check.Run(t)
 	r.report.Status = report.StatusOf(r.report.Findings)
 	if r.report.Status == report.StatusBroken {
-		r.plan = plan.For(t, plan.Options{AllowNATCreation: a.Config.AllowNATCreation})
+		r.plan = plan.For(declaredOnly(t), plan.Options{AllowNATCreation: a.Config.AllowNATCreation})
 		r.report.Recommendations, r.report.Unfixable = r.plan.Recommendations, r.plan.Unfixable
 	}
 	return r, nil

@@ -44,6 +44,10 @@ var (
 		// A group revoked by name is looked up in the default VPC.
 		"ec2:DescribeVpcs",
 	}
+
+	// What Lambda itself does with a function's role: the mappings that
+	// invoke it and its asynchronous destinations.
+	lambdaUseActions = []string{"lambda:ListEventSourceMappings", "lambda:ListFunctionEventInvokeConfigs"}
 )
 
 // Actions returns the IAM actions a function calls, sorted.
@@ -51,11 +55,11 @@ func Actions(function string) []string {
 	var all []string
 	switch function {
 	case OnLambdaChange:
-		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, esmActions, functionActions, kafkaChangeActions)
+		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, esmActions, functionActions, kafkaChangeActions, lambdaUseActions)
 	case OnNetworkChange:
-		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, listActions, resolveActions)
+		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, listActions, resolveActions, lambdaUseActions)
 	case Sweep:
-		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, listActions)
+		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, listActions, lambdaUseActions)
 	}
 	slices.Sort(all)
 	return slices.Compact(all)

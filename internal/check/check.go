@@ -49,7 +49,25 @@ type Result struct {
 type Requirement struct {
 	Service string
 	Why     string
+	// Evidence is EvidenceDeclared (also when empty) or
+	// EvidenceSuggested.
+	Evidence string
+	// Unread, when not empty, says what could not be read that might
+	// show the requirement to be Lambda's own use of the role.
+	Unread string
 }
+
+// Evidence levels of a requirement.
+const (
+	// EvidenceDeclared: the workload's configuration names the service.
+	EvidenceDeclared = "declared"
+	// EvidenceSuggested: only a broad grant suggests it; a missing path
+	// is a warning.
+	EvidenceSuggested = "suggested"
+)
+
+// Suggested reports whether only a broad grant suggests the requirement.
+func (r Requirement) Suggested() bool { return r.Evidence == EvidenceSuggested }
 
 // Target is what the checks look at.
 type Target struct {

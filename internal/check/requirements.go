@@ -21,14 +21,14 @@ func KafkaRequirements(w *workload.Workload) []Requirement {
 	var out []Requirement
 	if k.OnDemand {
 		const why = "the mapping runs in on-demand mode: Lambda's pollers in the cluster's subnets call it"
-		out = append(out, Requirement{Service: "lambda", Why: why}, Requirement{Service: "sts", Why: why})
+		out = append(out, Requirement{Service: "lambda", Why: why, Evidence: EvidenceDeclared}, Requirement{Service: "sts", Why: why, Evidence: EvidenceDeclared})
 		if len(k.SecretARNs) > 0 {
-			out = append(out, Requirement{Service: "secretsmanager", Why: fmt.Sprintf("the mapping authenticates with secret %s", strings.Join(k.SecretARNs, ", "))})
+			out = append(out, Requirement{Service: "secretsmanager", Why: fmt.Sprintf("the mapping authenticates with secret %s", strings.Join(k.SecretARNs, ", ")), Evidence: EvidenceDeclared})
 		}
 	}
 	if d := k.OnFailureDestination; d != "" {
 		if service := serviceOfARN(d); service != "" && service != "kafka" {
-			out = append(out, Requirement{Service: service, Why: fmt.Sprintf("the mapping sends failed batches to %s", d)})
+			out = append(out, Requirement{Service: service, Why: fmt.Sprintf("the mapping sends failed batches to %s", d), Evidence: EvidenceDeclared})
 		}
 	}
 	return out

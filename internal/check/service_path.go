@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/vpcmedic/vpcmedic/internal/needs"
+	"github.com/vpcmedic/vpcmedic/internal/network"
+	"github.com/vpcmedic/vpcmedic/internal/reach"
 	"github.com/vpcmedic/vpcmedic/internal/report"
 )
 
@@ -36,15 +39,37 @@ var servicePath = Check{
 					})
 					continue
 				}
-				out = append(out, Result{
-					Message:    fmt.Sprintf("%s in %s (subnet %s) cannot reach %s, needed because %s: %s", t.Describe(), sn.AvailabilityZone, sn.ID, req.Service, req.Why, p.Problem),
-					AZ:         sn.AvailabilityZone,
-					Service:    req.Service,
-					Resources:  append([]string{sn.ID}, p.Evidence...),
-					Unverified: p.Unverified,
-				})
+				out = append(out, missingPath(t, sn, req, p))
 			}
 		}
 		return out
 	},
+}
+
+// missingPath reports a service a subnet cannot reach: an error when the
+// need is declared, a warning that says how to declare or dismiss it when
+// only a broad grant suggests it.
+func missingPath(t *Target, sn network.Subnet, req Requirement, p reach.ServicePath) Result {
+	r := Result{
+		Message:    fmt.Sprintf("%s in %s (subnet %s) cannot reach %s, needed because %s: %s", t.Describe(), sn.AvailabilityZone, sn.ID, req.Service, req.Why, p.Problem),
+		AZ:         sn.AvailabilityZone,
+		Service:    req.Service,
+		Resources:  append([]string{sn.ID}, p.Evidence...),
+		Unverified: p.Unverified,
+	}
+	if req.Suggested() {
+		r.Severity = report.SeverityWarning
+		verb := "cannot reach"
+		if p.Unverified {
+			verb = "has no verified path to"
+		}
+		r.Message = fmt.Sprintf("%s in %s (subnet %s) %s %s, which only a broad grant suggests it calls (%s): %s. If its code calls %s, tag the function %s=%s to have a missing path reported as broken; if not, tag it %s=%s",
+			t.Describe(), sn.AvailabilityZone, sn.ID, verb, req.Service, req.Why, p.Problem, req.Service, needs.TagNeeds, req.Service, needs.TagIgnore, req.Service)
+		// A guess makes the workload neither broken nor unknown.
+		r.Unverified = false
+	}
+	if req.Unread != "" {
+		r.Message += fmt.Sprintf(" (vpcmedic could not tell whether Lambda itself makes these calls: %s)", req.Unread)
+	}
+	return r
 }

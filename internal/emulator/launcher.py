@@ -1111,6 +1111,94 @@ def vpc_connection_route(environ, start_response):
 
 
 # ---------------------------------------------------------------------------
+# i. Lambda: ListEventSourceMappings by function.
+# Gap: the FunctionName filter compares the string given with the one the
+# mapping was created with, so a mapping created with the function's name is
+# not listed for its ARN, nor the reverse.
+# API reference (ListEventSourceMappings, FunctionName): the function name,
+# its ARN, a version or alias ARN, or a partial ARN (ACCOUNT:function:NAME)
+# all name the function; the mappings listed are those whose FunctionArn is
+# the function (or version or alias) named.
+# ---------------------------------------------------------------------------
+
+
+_original_list_esms = LambdaBackend.list_event_source_mappings
+
+
+def _function_arn_named(backend, name):
+    if name.startswith("arn:"):
+        return name
+    if ":function:" in name:
+        return f"arn:aws:lambda:{backend.region_name}:{name}"
+    return f"arn:aws:lambda:{backend.region_name}:{backend.account_id}:function:{name}"
+
+
+def list_event_source_mappings_by_function(self, event_source_arn, function_name):
+    esms = _original_list_esms(self, event_source_arn, None)
+    if not function_name:
+        return esms
+    wanted = _function_arn_named(self, function_name)
+    return [esm for esm in esms if esm.function_arn == wanted]
+
+
+LambdaBackend.list_event_source_mappings = list_event_source_mappings_by_function
+
+
+# Gap: a FunctionEventInvokeConfig's LastModified is an ISO 8601 string, which
+# the SDKs cannot read in ListFunctionEventInvokeConfigs.
+# API reference (FunctionEventInvokeConfig): LastModified is a timestamp,
+# sent by the REST-JSON protocol as epoch seconds.
+_original_invoke_config_response = lambda_models.EventInvokeConfig.response
+
+
+def invoke_config_response(self):
+    response = _original_invoke_config_response(self)
+    modified = response.get("LastModified")
+    if isinstance(modified, str):
+        # moto writes nanoseconds; datetime reads up to microseconds.
+        iso = re.sub(r"(\.\d{6})\d*", r"\1", modified).replace("Z", "+00:00")
+        response["LastModified"] = datetime.fromisoformat(iso).timestamp()
+    return response
+
+
+lambda_models.EventInvokeConfig.response = invoke_config_response
+
+
+# Gap: CreateFunction and UpdateFunctionConfiguration drop DeadLetterConfig,
+# and the function's configuration has none.
+# API reference (FunctionConfiguration, DeadLetterConfig): the configuration
+# carries the DeadLetterConfig set (TargetArn: an SQS queue or SNS topic); an
+# empty TargetArn removes it.
+_original_function_init = lambda_models.LambdaFunction.__init__
+_original_update_configuration = lambda_models.LambdaFunction.update_configuration
+_configuration_with_state = lambda_models.LambdaFunction.get_configuration
+
+
+def function_init(self, account_id, spec, *args, **kwargs):
+    _original_function_init(self, account_id, spec, *args, **kwargs)
+    self.vpcmedic_dead_letter = spec.get("DeadLetterConfig")
+
+
+def update_configuration(self, config_updates):
+    if "DeadLetterConfig" in config_updates:
+        self.vpcmedic_dead_letter = config_updates["DeadLetterConfig"]
+    return _original_update_configuration(self, config_updates)
+
+
+def function_configuration_with_dead_letter(self, *args, **kwargs):
+    config = _configuration_with_state(self, *args, **kwargs)
+    dead_letter = getattr(self, "vpcmedic_dead_letter", None)
+    if dead_letter and dead_letter.get("TargetArn"):
+        config["DeadLetterConfig"] = {"TargetArn": dead_letter["TargetArn"]}
+    return config
+
+
+lambda_models.LambdaFunction.__init__ = function_init
+lambda_models.LambdaFunction.update_configuration = update_configuration
+lambda_models.LambdaFunction.get_configuration = function_configuration_with_dead_letter
+
+
+# ---------------------------------------------------------------------------
 # Server.
 # ---------------------------------------------------------------------------
 

@@ -34,6 +34,8 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 		brokers:  map[string]*kafka.GetBootstrapBrokersOutput{},
 	}
 	var out []*workload.Workload
+	// What every function's mappings make Lambda itself use.
+	uses := mappingUses{}
 	esms := lambda.NewListEventSourceMappingsPaginator(list, &lambda.ListEventSourceMappingsInput{})
 	for esms.HasMorePages() {
 		page, err := esms.NextPage(ctx)
@@ -41,6 +43,7 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 			return nil, fmt.Errorf("list event source mappings: %w", err)
 		}
 		for _, m := range page.EventSourceMappings {
+			uses.add(m)
 			w, err := scoped.kafkaWorkload(ctx, m)
 			if err != nil {
 				return nil, err
@@ -65,6 +68,7 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 			}
 		}
 	}
+	uses.apply(out)
 	out, err := functionStates(ctx, list, out)
 	if err != nil {
 		return nil, err
@@ -109,6 +113,7 @@ func functionWorkload(f lambdatypes.FunctionConfiguration) *workload.Workload {
 		Function:         &workload.Function{RoleARN: aws.ToString(f.Role), Runtime: string(f.Runtime)},
 	}
 	setLambdaState(w.Function, f)
+	setLambdaUse(w.Function, f)
 	if f.Environment != nil {
 		w.Function.Environment = f.Environment.Variables
 	}

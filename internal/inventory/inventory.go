@@ -416,6 +416,7 @@ func (r *Reader) Function(ctx context.Context, nameOrARN string) (*workload.Work
 		State: out.State, StateReason: out.StateReason, StateReasonCode: out.StateReasonCode,
 		LastUpdateStatus: out.LastUpdateStatus, LastUpdateStatusReason: out.LastUpdateStatusReason,
 		LastUpdateStatusReasonCode: out.LastUpdateStatusReasonCode,
+		DeadLetterConfig:           out.DeadLetterConfig, KMSKeyArn: out.KMSKeyArn,
 	})
 	if w.Network.VPCID == "" {
 		return w, nil

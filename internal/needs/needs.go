@@ -29,6 +29,19 @@ const (
 	FromTag         = "tag"
 )
 
+// Evidence levels: how sure the inference is that the function's code
+// calls a service.
+const (
+	// Declared: the owner named the service (the vpcmedic:needs tag), an
+	// environment variable names one of its resources, or the role
+	// grants its own actions. A missing path breaks the function.
+	Declared = "declared"
+	// Suggested: only a broad grant says so (a wildcard, or the side
+	// grants of an AWS managed policy made for another service). A
+	// missing path is worth a warning, not a page.
+	Suggested = "suggested"
+)
+
 // Source is where a requirement was found.
 type Source struct {
 	Kind string
@@ -37,12 +50,22 @@ type Source struct {
 	Name string
 	// Detail is the action, the value found, or the tag value.
 	Detail string
+	// Evidence is Declared or Suggested; empty means Declared.
+	Evidence string
+	// Note says why a grant is only a suggestion.
+	Note string
 }
+
+// Suggests reports whether the source only suggests the need.
+func (s Source) Suggests() bool { return s.Evidence == Suggested }
 
 // String says where the requirement came from, for a person.
 func (s Source) String() string {
 	switch s.Kind {
 	case FromPolicy:
+		if s.Note != "" {
+			return fmt.Sprintf("policy %s allows %s (%s)", s.Name, s.Detail, s.Note)
+		}
 		return fmt.Sprintf("policy %s allows %s", s.Name, s.Detail)
 	case FromEnvironment:
 		return fmt.Sprintf("environment variable %s names %s", s.Name, s.Detail)
@@ -56,10 +79,22 @@ type Service struct {
 	// Name is the endpoint service suffix (sns, s3, secretsmanager, ...).
 	Name    string
 	Sources []Source
+	// Unread, when not empty, says what vpcmedic could not read of
+	// Lambda's own use of the role that might explain the requirement.
+	Unread string
 }
 
 // Why says, for a person, why the service is required.
 func (s Service) Why() string { return why(s.Sources) }
+
+// Evidence is the strongest evidence of the need: Declared when any
+// source declares it.
+func (s Service) Evidence() string {
+	if slices.ContainsFunc(s.Sources, func(src Source) bool { return !src.Suggests() }) {
+		return Declared
+	}
+	return Suggested
+}
 
 // Database kinds.
 const (
@@ -95,6 +130,9 @@ type Input struct {
 	PoliciesUnread string
 	Environment    map[string]string
 	Tags           map[string]string
+	// LambdaUse is what Lambda itself does with the role: the grants it
+	// explains are no requirement.
+	LambdaUse LambdaUse
 }
 
 // Needs is the inference.
@@ -116,6 +154,9 @@ func Infer(in Input) Needs {
 	var n Needs
 	services := map[string][]Source{}
 	add := func(service string, src Source) {
+		if src.Evidence == "" {
+			src.Evidence = Declared
+		}
 		if !slices.Contains(services[service], src) {
 			services[service] = append(services[service], src)
 		}
@@ -124,7 +165,7 @@ func Infer(in Input) Needs {
 		n.Gaps = append(n.Gaps, "the execution role's policies could not be read: "+in.PoliciesUnread)
 	}
 	for _, p := range in.Policies {
-		found, gaps := fromPolicy(p)
+		found, gaps := fromPolicy(p, in.LambdaUse)
 		n.Gaps = append(n.Gaps, gaps...)
 		for _, f := range found {
 			add(f.service, f.source)
@@ -145,13 +186,23 @@ func Infer(in Input) Needs {
 		}
 	}
 	for _, name := range sortedKeys(services) {
-		n.Services = append(n.Services, Service{Name: name, Sources: services[name]})
+		n.Services = append(n.Services, Service{Name: name, Sources: services[name], Unread: unread(name, services[name], in.LambdaUse)})
 	}
 	n.Databases = dedupeDatabases(n.Databases)
 	if v, ok := in.Tags[TagIgnore]; ok {
 		n.ignore(splitList(v))
 	}
 	return n
+}
+
+// unread says what could not be read of Lambda's own use when it could
+// explain a service the role grants.
+func unread(service string, sources []Source, use LambdaUse) string {
+	fromRole := slices.ContainsFunc(sources, func(s Source) bool { return s.Kind == FromPolicy })
+	if len(use.Unread) == 0 || !fromRole || !LambdaMayUse(service) {
+		return ""
+	}
+	return strings.Join(use.Unread, "; ")
 }
 
 func (n *Needs) ignore(names []string) {

@@ -78,9 +78,15 @@ type found struct {
 	source  Source
 }
 
+// grant is one service a policy's statements allow, at one evidence level.
+type grant struct {
+	service, evidence, note string
+}
+
 // fromPolicy returns the services a policy's Allow statements name, one
-// source per service listing its actions, and what could not be read.
-func fromPolicy(p Policy) ([]found, []string) {
+// source per service and evidence level listing its actions, and what could
+// not be read. What Lambda itself does with the role (use) is left out.
+func fromPolicy(p Policy, use LambdaUse) ([]found, []string) {
 	if LambdaOwnPolicy(p.Name) {
 		return nil, nil
 	}
@@ -94,8 +100,19 @@ func fromPolicy(p Policy) ([]found, []string) {
 	if err := oneOrMany(doc.Statement, &statements); err != nil {
 		return nil, []string{fmt.Sprintf("the statements of policy %s cannot be read: %v", p.Name, err)}
 	}
-	var gaps, order []string
-	actions := map[string][]string{}
+	managed, isManaged := awsManagedPolicy(p.Name)
+	own := managedOwnService[managed]
+	var gaps []string
+	var order []grant
+	actions := map[grant][]string{}
+	add := func(g grant, action string) {
+		if _, seen := actions[g]; !seen {
+			order = append(order, g)
+		}
+		if !slices.Contains(actions[g], action) {
+			actions[g] = append(actions[g], action)
+		}
+	}
 	for _, st := range statements {
 		if st.Effect != "Allow" {
 			continue
@@ -104,28 +121,70 @@ func fromPolicy(p Policy) ([]found, []string) {
 			gaps = append(gaps, fmt.Sprintf("policy %s allows every action but %s (NotAction): the services it covers are not inferred", p.Name, strings.Join(st.NotAction, ", ")))
 		}
 		for _, a := range st.Action {
-			prefix, _, _ := strings.Cut(a, ":")
-			if a == "*" || strings.Contains(prefix, "*") {
-				gaps = append(gaps, fmt.Sprintf("policy %s allows %q: the services the function calls cannot be inferred from it", p.Name, a))
+			prefix, _, _ := strings.Cut(strings.ToLower(a), ":")
+			if strings.Contains(prefix, "*") {
+				services := wildcardServices(prefix, st.Resource)
+				if len(services) == 0 {
+					gaps = append(gaps, fmt.Sprintf("policy %s allows %q: the services the function calls cannot be inferred from it", p.Name, a))
+				}
+				for _, s := range services {
+					add(grant{service: s, evidence: Suggested, note: "a wildcard grant"}, a)
+				}
 				continue
 			}
 			service, ok := ServiceOfAction(a)
 			if !ok {
 				continue
 			}
-			if _, seen := actions[service]; !seen {
-				order = append(order, service)
+			g := grant{service: service, evidence: Declared}
+			switch kind, what := use.lambdaOwn(a, st.Resource); {
+			case kind == ownAll:
+				continue
+			case kind == ownSome:
+				g.evidence, g.note = Suggested, "on more than what Lambda itself uses it for: "+what
+			case isManaged && service != own:
+				g.evidence, g.note = Suggested, "an AWS managed policy "+madeFor(own)
 			}
-			if !slices.Contains(actions[service], a) {
-				actions[service] = append(actions[service], a)
-			}
+			add(g, a)
 		}
 	}
 	var out []found
-	for _, service := range order {
-		out = append(out, found{service: service, source: Source{Kind: FromPolicy, Name: p.Name, Detail: summarise(actions[service])}})
+	for _, g := range order {
+		out = append(out, found{service: g.service, source: Source{
+			Kind: FromPolicy, Name: p.Name, Detail: summarise(actions[g]), Evidence: g.evidence, Note: g.note,
+		}})
 	}
 	return out, gaps
+}
+
+// madeFor says what service a managed policy is made for.
+func madeFor(own string) string {
+	if own == "" {
+		return "not made for one service"
+	}
+	return "made for " + own + ": the other services serve its console features"
+}
+
+// wildcardServices returns the services an action whose prefix has a
+// wildcard allows. "*" alone allows every service: only the services of
+// the resources the statement names are suggested, and none on "*". A
+// narrower pattern (s3*, dynamo*) suggests each service it matches.
+func wildcardServices(prefix string, resources []string) []string {
+	var out []string
+	if prefix == "*" {
+		for _, r := range resources {
+			if s, ok := actionServices[serviceOfARN(r)]; ok && !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	for _, p := range sortedKeys(actionServices) {
+		if actionMatches(prefix, p) && !slices.Contains(out, actionServices[p]) {
+			out = append(out, actionServices[p])
+		}
+	}
+	return out
 }
 
 // summarise lists the first actions and counts the rest.
@@ -142,6 +201,7 @@ type statement struct {
 	Effect    string
 	Action    stringList
 	NotAction stringList
+	Resource  stringList
 }
 
 // stringList is a policy field that is a string or a list of strings.

@@ -79,6 +79,22 @@ type Workload struct {
 	Needs     []Need   `json:"needs,omitempty"`
 	Ignored   []string `json:"ignored,omitempty"`
 	NeedsGaps []string `json:"needsGaps,omitempty"`
+	// Requirements are the AWS services the workload must reach, each
+	// with the evidence of the need: declared (a missing path breaks
+	// it) or suggested (only a broad grant says so: a missing path is a
+	// warning).
+	Requirements []Requirement `json:"requirements,omitempty"`
+}
+
+// Requirement is one AWS service a workload must reach, why, and how sure
+// vpcmedic is of the need.
+type Requirement struct {
+	Service  string `json:"service"`
+	Why      string `json:"why"`
+	Evidence string `json:"evidence"`
+	// Unread says what could not be read that might show the need to be
+	// Lambda's own use of the execution role.
+	Unread string `json:"unread,omitempty"`
 }
 
 // Need is one AWS service or database a workload must reach, and where

@@ -134,6 +134,8 @@ type Function struct {
 	LastUpdateStatus           string
 	LastUpdateStatusReason     string
 	LastUpdateStatusReasonCode string
+	// LambdaUse is what Lambda itself does with the execution role.
+	LambdaUse LambdaUse
 }
 
 // Database is a database endpoint inside a VPC that a function connects
