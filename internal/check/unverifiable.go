@@ -90,14 +90,17 @@ var brokenConnectionStates = map[string]string{
 // owner allows it, and the mapping, whose event source cannot be changed,
 // is created again on the new connection.
 func recreateConnection(w *workload.Workload, c *workload.VPCConnection) string {
-	owner := connectionOwner(c.ARN)
+	owner := "The cluster's owner"
+	if account := connectionOwner(c.ARN); account != "" {
+		owner = fmt.Sprintf("The cluster's owner (account %s)", account)
+	}
 	cluster := orPlaceholder(c.TargetClusterARN, "<cluster ARN>")
 	auth := orPlaceholder(c.Authentication, "<SASL_IAM|SASL_SCRAM|TLS>")
 	vpc := orPlaceholder(c.VPCID, "<vpc-id>")
 	subnets := orPlaceholder(strings.Join(c.SubnetIDs, " "), "<subnet-ids>")
 	groups := orPlaceholder(strings.Join(c.SecurityGroupIDs, " "), "<security-group-ids>")
 	var b strings.Builder
-	fmt.Fprintf(&b, "Ask the cluster's owner (account %s) to allow this account in the cluster policy and keep multi-VPC connectivity on, then re-create the connection and the mapping:", owner)
+	fmt.Fprintf(&b, "%s must allow this account in the cluster policy and keep multi-VPC connectivity on; then re-create the connection and the mapping:", owner)
 	if !c.Missing {
 		fmt.Fprintf(&b, " aws kafka delete-vpc-connection --arn %s;", c.ARN)
 	}
@@ -112,12 +115,13 @@ func recreateConnection(w *workload.Workload, c *workload.VPCConnection) string 
 }
 
 // connectionOwner is the cluster owner's account in a managed VPC
-// connection ARN (arn:aws:kafka:REGION:CLIENT:vpc-connection/OWNER/CLUSTER/ID).
+// connection ARN (arn:aws:kafka:REGION:CLIENT:vpc-connection/OWNER/CLUSTER/ID),
+// or "" when the ARN has no such part.
 func connectionOwner(arn string) string {
 	_, rest, ok := strings.Cut(arn, ":vpc-connection/")
 	owner, _, _ := strings.Cut(rest, "/")
-	if !ok || owner == "" {
-		return "that owns the cluster"
+	if !ok {
+		return ""
 	}
 	return owner
 }

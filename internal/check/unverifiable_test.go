@@ -84,6 +84,14 @@ func TestCrossAccountMappingVerdictFollowsItsVPCConnection(t *testing.T) {
 	}
 }
 
+func TestConnectionOwnerIsNamedOnlyWhenTheARNNamesIt(t *testing.T) {
+	for arn, want := range map[string]string{testConnection: "444455556666", "arn:aws:kafka:us-east-1:111122223333:cluster/payments/1": ""} {
+		if got := connectionOwner(arn); got != want {
+			t.Errorf("connectionOwner(%s) = %q, want %q", arn, got, want)
+		}
+	}
+}
+
 func TestDeletedConnectionIsNotDeletedAgain(t *testing.T) {
 	findings, _ := results(t, kafkaUnverifiable, &Target{Workload: crossAccountESM(&workload.VPCConnection{ARN: testConnection, Missing: true}), Region: region})
 	if len(findings) != 1 || strings.Contains(findings[0].Remediation, "delete-vpc-connection") {
