@@ -162,6 +162,32 @@ func TestLambdaOwnUseIsNoRequirement(t *testing.T) {
 			}
 		},
 	}, {
+		// The Lambda developer guide's list-manager sample: a Kinesis
+		// mapping invokes it, and it writes DynamoDB through a gateway
+		// endpoint. Its pollers and the console side grants page nobody.
+		name: "the list-manager sample: a Kinesis mapping and DynamoDB through a gateway endpoint", status: report.StatusOK,
+		seed: func(t *testing.T, srv *emulator.Server, s *scenario.Scenario, n zonedVPC, sg *scenario.SG) *scenario.Function {
+			n.VPC.GatewayEndpoint("dynamodb", n.Private.RouteTableIDs())
+			fn := s.Function("list-manager", s.Role("list-manager", vpcAccess(),
+				scenario.ManagedPolicy("AWSLambdaKinesisExecutionRole"), scenario.ManagedPolicy("AmazonDynamoDBFullAccess")), scenario.InVPC(n.Private, sg))
+			mustSeed(t, s)
+			mapSource(t, srv, fn, createStream(t, srv, "list-events"))
+			return fn
+		},
+		// The policy's kinesis grants are the poller's actions, which the
+		// mapping explains.
+		declared: []string{"dynamodb"}, suggested: []string{"kms", "lambda", "monitoring", "sns"}, none: []string{"ec2", "kinesis"},
+		check: func(t *testing.T, w report.Workload) {
+			for _, f := range w.Findings {
+				if f.Severity == report.SeverityError {
+					t.Errorf("error finding %+v on a working sample application", f)
+				}
+			}
+			if notify.ShouldAlert("alarm", report.Report{Workloads: []report.Workload{w}}) {
+				t.Error("the sample application pages on-call")
+			}
+		},
+	}, {
 		name: "ec2:Describe* for the network interfaces is no requirement", status: report.StatusUnknown,
 		seed: func(t *testing.T, srv *emulator.Server, s *scenario.Scenario, n zonedVPC, sg *scenario.SG) *scenario.Function {
 			return s.Function("eni-wildcard", s.Role("eni-wildcard", scenario.Inline(`{"Version":"2012-10-17","Statement":[
