@@ -127,12 +127,29 @@ func Service(s *network.Snapshot, q ServiceQuery) ServicePath {
 	return natPath(s, q, p, notes)
 }
 
+// managedTag marks what vpcmedic created (remediate.TagManaged).
+const managedTag = "vpcmedic:managed"
+
+// creating reports an endpoint vpcmedic created that AWS is still
+// provisioning. Only pending counts: pendingAcceptance waits for a service
+// owner, which may never come.
+func creating(e network.Endpoint) bool {
+	return strings.EqualFold(e.State, "pending") && e.Tags[managedTag] == "true"
+}
+
 // endpointPath checks the interface endpoint that takes the service's
 // traffic.
 func endpointPath(s *network.Snapshot, q ServiceQuery, p ServicePath, e network.Endpoint) ServicePath {
 	p.Via = ViaEndpoint
 	p.Evidence = append(p.Evidence, e.ID)
 	shadow := fmt.Sprintf("its private DNS sends all %s traffic of VPC %s to it, so a NAT gateway cannot take over", q.Service, s.VPC.ID)
+	if creating(e) {
+		// An endpoint vpcmedic just created is an outcome in progress, not
+		// a break: the sweep re-checks it once it is available.
+		p.Unverified = true
+		p.Problem = fmt.Sprintf("vpcmedic's own %s endpoint %s is still being created (pending); it is re-checked once available", q.Service, e.ID)
+		return p
+	}
 	if !strings.EqualFold(e.State, "available") {
 		p.Problem = fmt.Sprintf("the %s endpoint %s is %s, not available; %s", q.Service, e.ID, e.State, shadow)
 		return p

@@ -165,3 +165,26 @@ func TestSummarise(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestPendingEndpointIsBrokenUnlessVpcmedicIsCreatingIt(t *testing.T) {
+	tests := []struct {
+		name       string
+		state      string
+		tags       map[string]string
+		unverified bool
+		problemHas string
+	}{
+		{name: "vpcmedic's own, pending", state: "pending", tags: map[string]string{"vpcmedic:managed": "true"}, unverified: true, problemHas: "vpcmedic's own s3 endpoint vpce-s3if is still being created"},
+		{name: "someone else's, pending", state: "pending", problemHas: "the s3 endpoint vpce-s3if is pending, not available"},
+		{name: "vpcmedic's own, awaiting acceptance", state: "pendingAcceptance", tags: map[string]string{"vpcmedic:managed": "true"}, problemHas: "is pendingAcceptance, not available"},
+		{name: "vpcmedic's tag set to false", state: "pending", tags: map[string]string{"vpcmedic:managed": "false"}, problemHas: "is pending, not available"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := egressSnapshot()
+			s.Endpoints = append(s.Endpoints, network.Endpoint{ID: "vpce-s3if", ServiceName: "com.amazonaws.us-east-1.s3", Type: "Interface", State: tt.state,
+				SubnetIDs: []string{"priv-a"}, SecurityGroupIDs: []string{"sg-none"}, PrivateDNS: true, Tags: tt.tags})
+			assertPath(t, regionalPath(s, "priv-a"), false, tt.unverified, ViaEndpoint, []string{tt.problemHas}, []string{"vpce-s3if"})
+		})
+	}
+}
