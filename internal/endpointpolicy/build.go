@@ -44,11 +44,13 @@ type builtPolicy struct {
 }
 
 type builtStatement struct {
-	Sid       string         `json:"Sid"`
-	Effect    string         `json:"Effect"`
-	Principal builtPrincipal `json:"Principal"`
-	Action    string         `json:"Action"`
-	Resource  any            `json:"Resource"` // a string, or an array of several
+	Sid       string `json:"Sid"`
+	Effect    string `json:"Effect"`
+	Principal any    `json:"Principal"` // "*" or a builtPrincipal
+	Action    string `json:"Action"`
+	Resource  any    `json:"Resource"` // a string, or an array of several
+	// Condition is kept in one fixed shape: operator, key, value.
+	Condition map[string]map[string]string `json:"Condition,omitempty"`
 }
 
 type builtPrincipal struct {
@@ -105,6 +107,50 @@ func SecretsManager(roleARN string, secretARNs []string) (string, error) {
 		Action:    "secretsmanager:GetSecretValue",
 		Resource:  resource,
 	}), nil
+}
+
+// AccountWide is the policy of an endpoint that takes its service's traffic
+// for a whole VPC (private DNS): every principal of the account may make
+// any call through it, as they could through a NAT gateway, so no client
+// that reached the service another way is refused. lambdaAction, when set
+// (sts:AssumeRole, lambda:InvokeFunction), also admits Lambda's own service
+// principal, which carries no account: the pollers of an on-demand Kafka
+// mapping call STS and Lambda as lambda.amazonaws.com.
+func AccountWide(account, lambdaAction string) (string, error) {
+	if len(account) != 12 || strings.Trim(account, "0123456789") != "" {
+		return "", fmt.Errorf("account %q is not a 12-digit account ID", account)
+	}
+	statements := []builtStatement{{
+		Sid:       "AllowAccountPrincipals",
+		Effect:    "Allow",
+		Principal: "*",
+		Action:    "*",
+		Resource:  "*",
+		Condition: map[string]map[string]string{"StringEquals": {"aws:PrincipalAccount": account}},
+	}}
+	if lambdaAction != "" {
+		statements = append(statements, builtStatement{
+			Sid:       "AllowLambdaService",
+			Effect:    "Allow",
+			Principal: builtPrincipal{Service: LambdaService},
+			Action:    lambdaAction,
+			Resource:  "*",
+		})
+	}
+	return render(statements...), nil
+}
+
+// LambdaAction is what Lambda's own service principal calls through an
+// endpoint of service (sts or lambda) for a Kafka mapping; empty for any
+// other service.
+func LambdaAction(service string) string {
+	switch service {
+	case "sts":
+		return STSRequest().Action
+	case "lambda":
+		return LambdaRequest().Action
+	}
+	return ""
 }
 
 func render(statements ...builtStatement) string {

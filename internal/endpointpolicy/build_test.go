@@ -161,3 +161,65 @@ func assertWellFormed(t *testing.T, policy string) {
 		}
 	}
 }
+
+func TestAccountWidePolicy(t *testing.T) {
+	const account = "123456789012"
+	tests := []struct {
+		name    string
+		action  string
+		allowed map[string]Request
+		refused map[string]Request
+	}{
+		{
+			name:   "STS endpoint",
+			action: LambdaAction("sts"),
+			allowed: map[string]Request{
+				"Lambda assuming the execution role": STSRequest(),
+				"a function's role calling STS":      {Action: "sts:GetCallerIdentity", Resource: "*", PrincipalARN: roleARN},
+				"another role of the account":        {Action: "sts:AssumeRole", Resource: "*", PrincipalARN: "arn:aws:iam::123456789012:role/other"},
+			},
+			refused: map[string]Request{
+				"a role of another account":  {Action: "sts:AssumeRole", Resource: "*", PrincipalARN: foreignRole},
+				"another service principal": {Action: "sts:AssumeRole", Resource: "*", PrincipalService: "ec2.amazonaws.com"},
+				"Lambda calling another STS": {Action: "sts:GetCallerIdentity", Resource: "*", PrincipalService: LambdaService},
+			},
+		},
+		{
+			name:   "SNS endpoint",
+			action: LambdaAction("sns"),
+			allowed: map[string]Request{
+				"a function's role publishing": {Action: "sns:Publish", Resource: "arn:aws:sns:us-east-1:123456789012:t", PrincipalARN: roleARN},
+			},
+			refused: map[string]Request{
+				"the Lambda service": {Action: "sns:Publish", Resource: "*", PrincipalService: LambdaService},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			policy, err := AccountWide(account, tt.action)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertWellFormed(t, policy)
+			if strings.Contains(policy, "0.0.0.0") {
+				t.Errorf("policy names a CIDR:\n%s", policy)
+			}
+			for situation, r := range tt.allowed {
+				if d, err := Evaluate(policy, r); err != nil || !d.Allowed || len(d.Assumed) > 0 {
+					t.Errorf("%s: allowed %v, assumed %q, err %v (%s)", situation, d.Allowed, d.Assumed, err, d.Reason)
+				}
+			}
+			for situation, r := range tt.refused {
+				if d, err := Evaluate(policy, r); err != nil || d.Allowed {
+					t.Errorf("%s: allowed %v, err %v (%s)", situation, d.Allowed, err, d.Reason)
+				}
+			}
+		})
+	}
+	for _, bad := range []string{"", "12345", "12345678901x"} {
+		if _, err := AccountWide(bad, ""); err == nil {
+			t.Errorf("AccountWide(%q) accepted", bad)
+		}
+	}
+}
