@@ -180,7 +180,7 @@ func TestAccountWidePolicy(t *testing.T) {
 			},
 			refused: map[string]Request{
 				"a role of another account":  {Action: "sts:AssumeRole", Resource: "*", PrincipalARN: foreignRole},
-				"another service principal": {Action: "sts:AssumeRole", Resource: "*", PrincipalService: "ec2.amazonaws.com"},
+				"another service principal":  {Action: "sts:AssumeRole", Resource: "*", PrincipalService: "ec2.amazonaws.com"},
 				"Lambda calling another STS": {Action: "sts:GetCallerIdentity", Resource: "*", PrincipalService: LambdaService},
 			},
 		},
