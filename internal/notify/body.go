@@ -18,47 +18,75 @@ const maxMessage = 250 << 10
 // where, why, the cheapest fixes with their monthly cost and the exact
 // commands, then the JSON report in its own section for tools.
 func Body(r report.Report) string {
+	text := humanText(r)
+	js, err := json.MarshalIndent(r, "", "  ")
+	switch {
+	case err != nil:
+		return text
+	case len(text)+len(js) > maxMessage:
+		return text + "\n(The JSON report is too large for an SNS message: run the function with -format json to get it.)\n"
+	default:
+		return text + fmt.Sprintf("\n----- JSON report -----\n%s\n", js)
+	}
+}
+
+// humanText is the readable part of the alert: the trigger, every workload
+// the alert is about, and the changes made.
+func humanText(r report.Report) string {
 	var b strings.Builder
-	// A network change is named as the cause: who made which call on
-	// which resource.
+	writeTrigger(&b, r)
+	for _, w := range r.Workloads {
+		writeAlerted(&b, r, w)
+	}
+	writeChanges(&b, r, detail{full: true})
+	return b.String()
+}
+
+// writeTrigger names a network change as the cause: who made which call on
+// which resource.
+func writeTrigger(b *strings.Builder, r report.Report) {
 	label := "Trigger"
 	if r.Trigger.Source == trail.SourceEC2 {
 		label = "Cause"
 	}
-	fmt.Fprintf(&b, "%s: %s\n", label, report.DescribeTrigger(r.Trigger))
-	for _, w := range r.Workloads {
-		switch {
-		case w.Problem == alertstate.Recovered && w.Before != report.StatusBroken:
-			fmt.Fprintf(&b, "\nRECOVERED: %s %s (%s)\n", w.Kind, w.Name, w.ID)
-		case w.Status == report.StatusBroken || w.Before == report.StatusBroken:
-			writeWorkload(&b, r, w)
-		}
-	}
-	if len(r.Changes) > 0 && r.Mode != "alarm" {
-		var total float64
-		for _, c := range r.Changes {
-			if c.Status == report.ChangeCreated {
-				total += c.MonthlyCostUSD
-			}
-		}
-		fmt.Fprintf(&b, "\nCHANGES MADE (new monthly cost about $%.2f)\n", total)
-		for _, c := range r.Changes {
-			cost := ""
-			if c.MonthlyCostUSD > 0 {
-				cost = fmt.Sprintf(", about $%.2f/month", c.MonthlyCostUSD)
-			}
-			fmt.Fprintf(&b, "- %s: %s %s%s (%s)\n", c.Status, c.Action, c.Target, cost, c.Reason)
-		}
-	}
-	js, err := json.MarshalIndent(r, "", "  ")
+	fmt.Fprintf(b, "%s: %s\n", label, report.DescribeTrigger(r.Trigger))
+}
+
+// writeAlerted describes a workload the alert is about; others are left
+// out.
+func writeAlerted(b *strings.Builder, r report.Report, w report.Workload) {
 	switch {
-	case err != nil:
-	case b.Len()+len(js) > maxMessage:
-		fmt.Fprintf(&b, "\n(The JSON report is too large for an SNS message: run the function with -format json to get it.)\n")
-	default:
-		fmt.Fprintf(&b, "\n----- JSON report -----\n%s\n", js)
+	case w.Problem == alertstate.Recovered && w.Before != report.StatusBroken:
+		fmt.Fprintf(b, "\nRECOVERED: %s %s (%s)\n", w.Kind, w.Name, w.ID)
+	case w.Status == report.StatusBroken || w.Before == report.StatusBroken:
+		writeWorkload(b, r, w)
 	}
-	return b.String()
+}
+
+// writeChanges lists the changes made, at most d.limit of them unless d is
+// full.
+func writeChanges(b *strings.Builder, r report.Report, d detail) {
+	if len(r.Changes) == 0 || r.Mode == "alarm" {
+		return
+	}
+	var total float64
+	for _, c := range r.Changes {
+		if c.Status == report.ChangeCreated {
+			total += c.MonthlyCostUSD
+		}
+	}
+	fmt.Fprintf(b, "\nCHANGES MADE (new monthly cost about $%.2f)\n", total)
+	changes, more := upTo(r.Changes, d)
+	for _, c := range changes {
+		cost := ""
+		if c.MonthlyCostUSD > 0 {
+			cost = fmt.Sprintf(", about $%.2f/month", c.MonthlyCostUSD)
+		}
+		fmt.Fprintf(b, "- %s: %s %s%s (%s)\n", c.Status, c.Action, c.Target, cost, c.Reason)
+	}
+	if more > 0 {
+		fmt.Fprintf(b, "- and %d more %s\n", more, plural(more, "change"))
+	}
 }
 
 func writeWorkload(b *strings.Builder, r report.Report, w report.Workload) {
@@ -81,11 +109,7 @@ func writeWorkload(b *strings.Builder, r report.Report, w report.Workload) {
 		if f.Severity != report.SeverityError {
 			continue
 		}
-		label := f.Service
-		if label == "" {
-			label = f.Check
-		}
-		label += " (" + f.Check + ")"
+		label := causeLabel(f)
 		if !slices.Contains(order, label) {
 			order = append(order, label)
 		}
@@ -103,10 +127,8 @@ func writeWorkload(b *strings.Builder, r report.Report, w report.Workload) {
 			fmt.Fprintf(b, "- %s%s\n", label, where)
 		}
 		fmt.Fprintf(b, "\nWHY\n")
-		for _, f := range w.Findings {
-			if f.Severity == report.SeverityError {
-				fmt.Fprintf(b, "- %s\n", f.Message)
-			}
+		for _, reason := range reasons(w.Findings) {
+			fmt.Fprintf(b, "- %s\n", reason)
 		}
 	}
 	var fixes []report.Change
@@ -143,6 +165,37 @@ func writeWorkload(b *strings.Builder, r report.Report, w report.Workload) {
 		fmt.Fprintf(b, "\nALSO WORTH FIXING\n- %s\n", strings.Join(warnings, "\n- "))
 	}
 }
+
+// reasons says each error once: messages that differ only in their zone
+// become one message naming all the zones.
+func reasons(findings []report.Finding) []string {
+	var order []string
+	zones := map[string][]string{}
+	for _, f := range findings {
+		if f.Severity != report.SeverityError {
+			continue
+		}
+		key := f.Message
+		if f.AZ != "" && strings.Contains(f.Message, f.AZ) {
+			key = strings.ReplaceAll(f.Message, f.AZ, zonePlaceholder)
+		}
+		if !slices.Contains(order, key) {
+			order = append(order, key)
+		}
+		if f.AZ != "" && !slices.Contains(zones[key], f.AZ) {
+			zones[key] = append(zones[key], f.AZ)
+		}
+	}
+	out := make([]string, len(order))
+	for i, key := range order {
+		out[i] = strings.ReplaceAll(key, zonePlaceholder, strings.Join(zones[key], ", "))
+	}
+	return out
+}
+
+// zonePlaceholder stands for the zone in a message while grouping; it
+// cannot occur in a message.
+const zonePlaceholder = "\x00zone\x00"
 
 func capitalise(s string) string {
 	if s == "" {

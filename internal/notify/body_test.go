@@ -39,7 +39,7 @@ func TestBody(t *testing.T) {
 		"Cause: DeleteNatGateway nat-1 by arn:aws:sts::123456789012:assumed-role/Admin/alice",
 		"BROKEN: kafka-esm consumer <- MSK orders (3f1c)",
 		"- sts (service-path) in us-east-1a, us-east-1b",
-		"- cannot reach sts in us-east-1b",
+		"- cannot reach sts in us-east-1a, us-east-1b\n",
 		"FIX (cheapest first, about $14.60/month in all)",
 		"1. Create a sts interface endpoint (about $14.60/month)\n   aws ec2 create-vpc-endpoint --vpc-id vpc-1",
 		"2. Allow TCP 443 into sg-1 (free)",
@@ -49,6 +49,9 @@ func TestBody(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("body lacks %q:\n%s", want, body)
 		}
+	}
+	if text, _, _ := strings.Cut(body, "----- JSON report -----"); strings.Count(text, "cannot reach sts") != 1 {
+		t.Errorf("a cause is said once per zone, not once:\n%s", body)
 	}
 	if strings.Contains(body, "OK: function ok") {
 		t.Error("a healthy workload is described in the alert")

@@ -5,6 +5,7 @@ package notify
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +26,9 @@ type SNS interface {
 type Notifier struct {
 	SNS      SNS
 	TopicARN string
+	// Log receives the full report when the alert only summarises it;
+	// nil means slog's default logger.
+	Log *slog.Logger
 }
 
 // ShouldAlert applies the paging rule: in alarm mode when a workload is
@@ -139,16 +143,29 @@ func fit(prefix string, names []string) string {
 }
 
 // Send publishes the alert for a report if the paging rule asks for one and
-// a topic is configured; it returns what was sent, or nil.
+// a topic is configured; it returns what was sent, or nil. The message
+// carries one body per protocol (MessageStructure json) and attributes for
+// subscription filter policies; when the report is too large for SNS, the
+// message summarises it and the full report goes to the log.
 func (n *Notifier) Send(ctx context.Context, mode string, r report.Report) (*report.Alert, error) {
 	if n == nil || n.TopicARN == "" || !ShouldAlert(mode, r) {
 		return nil, nil
 	}
 	subject := Subject(r)
+	attributes := messageAttributes(r)
+	msg, err := buildMessage(r, subject, reportLocation(ctx), maxPublish-attributesSize(attributes))
+	if err != nil {
+		return nil, fmt.Errorf("build alert for %s: %w", n.TopicARN, err)
+	}
+	if msg.summarised {
+		n.logReport(ctx, r)
+	}
 	out, err := n.SNS.Publish(ctx, &sns.PublishInput{
-		TopicArn: aws.String(n.TopicARN),
-		Subject:  aws.String(sanitiseSubject(subject)),
-		Message:  aws.String(Body(r)),
+		TopicArn:          aws.String(n.TopicARN),
+		Subject:           aws.String(sanitiseSubject(subject)),
+		Message:           aws.String(msg.json),
+		MessageStructure:  aws.String("json"),
+		MessageAttributes: attributes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("publish alert to %s: %w", n.TopicARN, err)

@@ -1,0 +1,461 @@
+package notify
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/vpcmedic/vpcmedic/internal/alertstate"
+	"github.com/vpcmedic/vpcmedic/internal/report"
+)
+
+// SNS limits (Publish API reference): the whole message, JSON structure
+// included, is at most 262,144 UTF-8 bytes; one SMS publish at most 1,600
+// characters.
+const (
+	maxPublish = 262144
+	maxSMS     = 1600
+	// maxChatDescription keeps the chat notification to what a chat
+	// message shows at once; the full text goes to email and JSON.
+	maxChatDescription = 3000
+)
+
+// Keys of a MessageStructure "json" message. Protocols without their own
+// key (http, sqs, lambda, email-json, firehose, application) receive
+// "default", so the JSON report is sent once.
+const (
+	keyDefault = "default"
+	keyEmail   = "email"
+	keySMS     = "sms"
+	keyHTTPS   = "https"
+)
+
+// detail is how much of the report a message carries: everything, or at
+// most limit items per list (workloads, causes, changes).
+type detail struct {
+	full  bool
+	limit int
+}
+
+// details are tried in order until the message fits.
+var details = []detail{{full: true}, {limit: 200}, {limit: 100}, {limit: 50}, {limit: 20}, {limit: 10}, {limit: 5}, {limit: 2}, {limit: 0}}
+
+// message is one SNS publish: the JSON structure and what was left out.
+type message struct {
+	json       string
+	summarised bool
+}
+
+// buildMessage returns the per-protocol message for a report, the most
+// detailed one whose encoding fits in budget bytes. where says where the
+// full report is logged when the message carries only a summary.
+func buildMessage(r report.Report, subject, where string, budget int) (message, error) {
+	var last string
+	for _, d := range details {
+		for _, withReport := range []bool{true, false} {
+			if withReport && !d.full {
+				continue
+			}
+			body, err := encode(r, subject, where, d, withReport)
+			if err != nil {
+				return message{}, err
+			}
+			if len(body) <= budget {
+				return message{json: body, summarised: !withReport}, nil
+			}
+			last = body
+		}
+	}
+	return message{}, fmt.Errorf("the smallest alert is %d bytes, over the %d SNS takes", len(last), budget)
+}
+
+func encode(r report.Report, subject, where string, d detail, withReport bool) (string, error) {
+	email := summaryText(r, d, where)
+	if d.full && withReport {
+		email = Body(r)
+	}
+	machine := machineAlert{Subject: subject, Text: summaryText(r, d, where), Summary: summarise(r, d)}
+	if withReport {
+		machine.Report = &r
+	} else {
+		machine.FullReport = where
+	}
+	def, err := marshal(machine)
+	if err != nil {
+		return "", err
+	}
+	chat, err := marshal(chatNotification(r, subject, d))
+	if err != nil {
+		return "", err
+	}
+	return marshal(map[string]string{
+		keyDefault: def,
+		keyEmail:   email,
+		keySMS:     smsText(r),
+		keyHTTPS:   chat,
+	})
+}
+
+// marshal encodes JSON without HTML escaping: "<-" in a mapping's name
+// stays readable and costs one byte, not six.
+func marshal(v any) (string, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+// machineAlert is the JSON tools receive: the report when it fits, or a
+// summary and where the full report is logged.
+type machineAlert struct {
+	Subject    string         `json:"subject"`
+	Text       string         `json:"text"`
+	Summary    alertSummary   `json:"summary"`
+	Report     *report.Report `json:"report,omitempty"`
+	FullReport string         `json:"fullReport,omitempty"`
+}
+
+type alertSummary struct {
+	Account   string          `json:"account,omitempty"`
+	Region    string          `json:"region,omitempty"`
+	Mode      string          `json:"mode,omitempty"`
+	Trigger   string          `json:"trigger"`
+	Broken    int             `json:"broken"`
+	Recovered int             `json:"recovered"`
+	Fixed     int             `json:"fixed"`
+	Causes    []cause         `json:"causes"`
+	Workloads []workloadBrief `json:"workloads"`
+	// MoreWorkloads and MoreCauses count what the lists leave out.
+	MoreWorkloads int `json:"moreWorkloads,omitempty"`
+	MoreCauses    int `json:"moreCauses,omitempty"`
+}
+
+type workloadBrief struct {
+	Kind    string        `json:"kind"`
+	ID      string        `json:"id"`
+	Name    string        `json:"name,omitempty"`
+	Status  report.Status `json:"status"`
+	Problem string        `json:"problem,omitempty"`
+	VPCID   string        `json:"vpcId,omitempty"`
+	Causes  []string      `json:"causes,omitempty"`
+}
+
+// cause is one broken service or check, with how many workloads it breaks
+// and in which zones.
+type cause struct {
+	Label     string   `json:"cause"`
+	Workloads int      `json:"workloads"`
+	Zones     []string `json:"zones,omitempty"`
+}
+
+func summarise(r report.Report, d detail) alertSummary {
+	s := alertSummary{Account: r.Trigger.Account, Region: r.Trigger.Region, Mode: r.Mode, Trigger: report.DescribeTrigger(r.Trigger)}
+	s.Broken, s.Recovered, s.Fixed = counts(r)
+	causes := causesOf(r)
+	s.Causes, s.MoreCauses = upTo(causes, d)
+	var briefs []workloadBrief
+	for _, w := range alerted(r) {
+		briefs = append(briefs, workloadBrief{Kind: w.Kind, ID: w.ID, Name: w.Name, Status: w.Status, Problem: w.Problem, VPCID: w.VPCID, Causes: labelsOf(w)})
+	}
+	s.Workloads, s.MoreWorkloads = upTo(briefs, d)
+	if s.Causes == nil {
+		s.Causes = []cause{}
+	}
+	if s.Workloads == nil {
+		s.Workloads = []workloadBrief{}
+	}
+	return s
+}
+
+// upTo keeps the first d.limit items unless d is full, and counts the rest.
+func upTo[T any](items []T, d detail) ([]T, int) {
+	if d.full || len(items) <= d.limit {
+		return items, 0
+	}
+	return items[:d.limit], len(items) - d.limit
+}
+
+func counts(r report.Report) (broken, recovered, fixed int) {
+	for _, w := range r.Workloads {
+		switch {
+		case w.Status == report.StatusBroken:
+			broken++
+		case w.Before == report.StatusBroken:
+			fixed++
+		case w.Problem == alertstate.Recovered:
+			recovered++
+		}
+	}
+	return broken, recovered, fixed
+}
+
+// alerted lists the workloads an alert is about, broken ones first.
+func alerted(r report.Report) []report.Workload {
+	var broken, others []report.Workload
+	for _, w := range r.Workloads {
+		switch {
+		case w.Status == report.StatusBroken:
+			broken = append(broken, w)
+		case w.Before == report.StatusBroken || w.Problem == alertstate.Recovered:
+			others = append(others, w)
+		}
+	}
+	return append(broken, others...)
+}
+
+// causeLabel names what a finding says is broken: the service (or the
+// check when no service is involved) and the check.
+func causeLabel(f report.Finding) string {
+	label := f.Service
+	if label == "" {
+		label = f.Check
+	}
+	return label + " (" + f.Check + ")"
+}
+
+// labelsOf lists a workload's broken causes, each once.
+func labelsOf(w report.Workload) []string {
+	var labels []string
+	for _, f := range w.Findings {
+		if f.Severity == report.SeverityError && !slices.Contains(labels, causeLabel(f)) {
+			labels = append(labels, causeLabel(f))
+		}
+	}
+	return labels
+}
+
+// causesOf groups the broken workloads' errors by cause, the most common
+// first.
+func causesOf(r report.Report) []cause {
+	var out []cause
+	index := map[string]int{}
+	for _, w := range r.Workloads {
+		if w.Status != report.StatusBroken {
+			continue
+		}
+		for _, label := range labelsOf(w) {
+			i, ok := index[label]
+			if !ok {
+				i = len(out)
+				index[label] = i
+				out = append(out, cause{Label: label})
+			}
+			out[i].Workloads++
+		}
+		for _, f := range w.Findings {
+			if f.Severity != report.SeverityError || f.AZ == "" {
+				continue
+			}
+			c := &out[index[causeLabel(f)]]
+			if !slices.Contains(c.Zones, f.AZ) {
+				c.Zones = append(c.Zones, f.AZ)
+			}
+		}
+	}
+	for i := range out {
+		slices.Sort(out[i].Zones)
+	}
+	slices.SortStableFunc(out, func(a, b cause) int { return b.Workloads - a.Workloads })
+	return out
+}
+
+func (c cause) String() string {
+	s := fmt.Sprintf("%s: %d %s", c.Label, c.Workloads, plural(c.Workloads, "workload"))
+	if len(c.Zones) > 0 {
+		s += " in " + strings.Join(c.Zones, ", ")
+	}
+	return s
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// summaryText is the readable alert at a level of detail: today's body
+// without the JSON section when full, else the counts, the causes, the
+// first workloads in full and how many more there are. It always ends with
+// a whole line.
+func summaryText(r report.Report, d detail, where string) string {
+	if d.full {
+		return humanText(r)
+	}
+	var b strings.Builder
+	writeTrigger(&b, r)
+	broken, recovered, fixed := counts(r)
+	fmt.Fprintf(&b, "\n%d %s broken, %d recovered, %d fixed", broken, plural(broken, "workload"), recovered, fixed)
+	if r.Trigger.Account != "" || r.Trigger.Region != "" {
+		fmt.Fprintf(&b, " (account %s, %s)", r.Trigger.Account, r.Trigger.Region)
+	}
+	b.WriteString("\n")
+	causes, moreCauses := upTo(causesOf(r), d)
+	if len(causes) > 0 {
+		b.WriteString("\nCAUSES\n")
+		for _, c := range causes {
+			fmt.Fprintf(&b, "- %s\n", c)
+		}
+	}
+	if moreCauses > 0 {
+		fmt.Fprintf(&b, "- and %d more %s\n", moreCauses, plural(moreCauses, "cause"))
+	}
+	workloads, more := upTo(alerted(r), d)
+	for _, w := range workloads {
+		writeAlerted(&b, r, w)
+	}
+	if more > 0 {
+		fmt.Fprintf(&b, "\n... and %d more %s.\n", more, plural(more, "workload"))
+	}
+	writeChanges(&b, r, d)
+	if where != "" {
+		fmt.Fprintf(&b, "\nThe full report is %s.\n", where)
+	}
+	return b.String()
+}
+
+// smsText says in under 1,600 characters what is broken and where: the
+// counts, the causes with their zones, then the first workloads, whole
+// items only.
+func smsText(r report.Report) string {
+	broken, recovered, fixed := counts(r)
+	head := fmt.Sprintf("vpcmedic %s %s: %d broken, %d recovered, %d fixed.", r.Trigger.Account, r.Trigger.Region, broken, recovered, fixed)
+	var causes []string
+	for _, c := range causesOf(r) {
+		causes = append(causes, c.String())
+	}
+	var names []string
+	for _, w := range alerted(r) {
+		names = append(names, nameOf(w))
+	}
+	trigger := " " + report.DescribeTrigger(r.Trigger) + "."
+	room := maxSMS - len(head)
+	if len(trigger) > room/3 {
+		trigger = ""
+	}
+	room -= len(trigger)
+	c := fitItems(" Causes: ", causes, "; ", "cause", room*2/3)
+	w := fitItems(" Workloads: ", names, ", ", "", room-len(c))
+	return head + c + w + trigger
+}
+
+// fitItems joins whole items after a label within limit bytes, ending with
+// "and N more" when some do not fit; noun names what is counted.
+func fitItems(label string, items []string, sep, noun string, limit int) string {
+	if len(items) == 0 {
+		return ""
+	}
+	tail := func(n int) string {
+		if n == 0 {
+			return "."
+		}
+		if noun == "" {
+			return fmt.Sprintf(" and %d more.", n)
+		}
+		return fmt.Sprintf(" and %d more %s.", n, plural(n, noun))
+	}
+	for i := len(items); i > 0; i-- {
+		if s := label + strings.Join(items[:i], sep) + tail(len(items)-i); len(s) <= limit {
+			return s
+		}
+	}
+	if s := fmt.Sprintf("%s%d.", label, len(items)); len(s) <= limit {
+		return s
+	}
+	return ""
+}
+
+// chatNotification is the AWS Chatbot (Amazon Q Developer in chat
+// applications) custom notification: version "1.0", source "custom".
+type chatNotice struct {
+	Version  string      `json:"version"`
+	Source   string      `json:"source"`
+	ID       string      `json:"id,omitempty"`
+	Content  chatContent `json:"content"`
+	Metadata chatMeta    `json:"metadata"`
+}
+
+type chatContent struct {
+	TextType    string   `json:"textType"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	NextSteps   []string `json:"nextSteps,omitempty"`
+	Keywords    []string `json:"keywords,omitempty"`
+}
+
+type chatMeta struct {
+	Summary           string            `json:"summary"`
+	EventType         string            `json:"eventType"`
+	RelatedResources  []string          `json:"relatedResources,omitempty"`
+	AdditionalContext map[string]string `json:"additionalContext,omitempty"`
+}
+
+// maxChatItems bounds the next steps and related resources a chat
+// notification lists.
+const maxChatItems = 5
+
+func chatNotification(r report.Report, subject string, d detail) chatNotice {
+	workloads := alerted(r)
+	var resources, steps []string
+	for _, w := range workloads {
+		if len(resources) < maxChatItems {
+			resources = append(resources, w.ID)
+		}
+	}
+	for _, c := range r.Changes {
+		if c.Status == report.ChangePlanned && c.Command != "" && len(steps) < maxChatItems {
+			steps = append(steps, capitalise(c.Reason)+": `"+c.Command+"`")
+		}
+	}
+	return chatNotice{
+		Version: "1.0",
+		Source:  "custom",
+		ID:      r.Trigger.EventID,
+		Content: chatContent{
+			TextType:    "client-markdown",
+			Title:       subject,
+			Description: chatDescription(r, d),
+			NextSteps:   steps,
+			Keywords:    attributeValues(r),
+		},
+		Metadata: chatMeta{
+			Summary:          subject,
+			EventType:        alertKind(r),
+			RelatedResources: resources,
+			AdditionalContext: map[string]string{
+				"account": r.Trigger.Account,
+				"region":  r.Trigger.Region,
+				"mode":    r.Mode,
+			},
+		},
+	}
+}
+
+// chatDescription is the summary text cut at whole lines to fit a chat
+// message, saying how many lines were left out.
+func chatDescription(r report.Report, d detail) string {
+	if d.full {
+		d = detail{limit: maxChatItems}
+	}
+	return wholeLines(summaryText(r, d, ""), maxChatDescription)
+}
+
+// wholeLines keeps the lines of s that fit in limit bytes with a closing
+// line counting the rest.
+func wholeLines(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(s, "\n"), "\n")
+	for keep := len(lines) - 1; keep >= 0; keep-- {
+		out := strings.Join(lines[:keep], "") + fmt.Sprintf("\n(and %d more lines in the email and JSON alert)\n", len(lines)-keep)
+		if len(out) <= limit {
+			return out
+		}
+	}
+	return ""
+}
