@@ -48,7 +48,18 @@ const (
 	DefaultEndpointSpacing  = 3 * time.Second
 	DefaultWaitAvailable    = 2 * time.Minute
 	DefaultWaitNATAvailable = 90 * time.Second
+	// DefaultReserve is the time kept after the changes for the re-read,
+	// the re-check and the outcome alert.
+	DefaultReserve = 20 * time.Second
 )
+
+// changeCost is the worst case of one change's calls besides its waits: a
+// read and a write, each cut by the clients' attempt timeout and retried.
+const changeCost = 10 * time.Second
+
+// ErrOutOfTime marks changes not started because the invocation would end
+// before they and their report could: a retry makes them.
+var ErrOutOfTime = errors.New("not enough time left in this invocation")
 
 // pollInterval is how often a wait re-reads pending endpoints and NAT
 // gateways.
@@ -65,6 +76,8 @@ type EC2 interface {
 	ec2.DescribeSecurityGroupRulesAPIClient
 	ec2.DescribeRouteTablesAPIClient
 	ec2.DescribeNatGatewaysAPIClient
+	ec2.DescribeSecurityGroupsAPIClient
+	CreateSecurityGroup(context.Context, *ec2.CreateSecurityGroupInput, ...func(*ec2.Options)) (*ec2.CreateSecurityGroupOutput, error)
 	DescribeAddresses(context.Context, *ec2.DescribeAddressesInput, ...func(*ec2.Options)) (*ec2.DescribeAddressesOutput, error)
 	AllocateAddress(context.Context, *ec2.AllocateAddressInput, ...func(*ec2.Options)) (*ec2.AllocateAddressOutput, error)
 	CreateNatGateway(context.Context, *ec2.CreateNatGatewayInput, ...func(*ec2.Options)) (*ec2.CreateNatGatewayOutput, error)
@@ -85,10 +98,12 @@ var actions = []string{
 	"ec2:AuthorizeSecurityGroupEgress",
 	"ec2:AuthorizeSecurityGroupIngress",
 	"ec2:CreateRoute",
+	"ec2:CreateSecurityGroup",
 	"ec2:CreateTags",
 	"ec2:CreateVpcEndpoint",
 	"ec2:DescribeRouteTables",
 	"ec2:DescribeSecurityGroupRules",
+	"ec2:DescribeSecurityGroups",
 	"ec2:DescribeVpcAttribute",
 	"ec2:DescribeVpcEndpoints",
 	"ec2:ModifyVpcAttribute",
@@ -139,6 +154,9 @@ type Applier struct {
 	// WaitNATAvailable bounds the wait until a NAT gateway created or found
 	// pending is available: routes to it are added only then.
 	WaitNATAvailable time.Duration
+	// Reserve is kept before the context's deadline for what follows the
+	// changes (re-check, alert): no change starts that could eat into it.
+	Reserve time.Duration
 	// Sleep pauses; nil sleeps for real, returning early when ctx ends.
 	Sleep func(context.Context, time.Duration) error
 
@@ -148,7 +166,7 @@ type Applier struct {
 
 // New returns an Applier with the production spacing and wait.
 func New(client EC2) *Applier {
-	return &Applier{EC2: client, EndpointSpacing: DefaultEndpointSpacing, WaitAvailable: DefaultWaitAvailable, WaitNATAvailable: DefaultWaitNATAvailable}
+	return &Applier{EC2: client, EndpointSpacing: DefaultEndpointSpacing, WaitAvailable: DefaultWaitAvailable, WaitNATAvailable: DefaultWaitNATAvailable, Reserve: DefaultReserve}
 }
 
 // Request says on whose behalf changes are applied.
@@ -179,12 +197,30 @@ func (a *Applier) NATActions() []string {
 // the same order, whatever happens. Changes that do not depend on a failed
 // one are still made. The error names every failed change; the invocation
 // can then be retried, and the retry finds what this one made.
+//
+// When ctx has a deadline (Lambda's), no change starts unless it and its
+// wait can end Reserve before it; the rest are skipped with ErrOutOfTime,
+// and the waits are cut to the time left.
 func (a *Applier) Apply(ctx context.Context, req Request, changes []plan.Change) ([]Outcome, error) {
-	r := &run{Applier: a, req: req, endpoints: map[string]string{}, addresses: map[string]string{}, nats: map[string]string{}, natStates: map[string]types.NatGatewayState{}}
+	own := *a // the waits are cut per run
+	r := &run{Applier: &own, req: req, endpoints: map[string]string{}, addresses: map[string]string{}, nats: map[string]string{}, natStates: map[string]types.NatGatewayState{}}
+	deadline, bounded := ctx.Deadline()
+	bounded = bounded && !req.DryRun
 	outcomes := make([]Outcome, len(changes))
 	errs := make([]error, len(changes))
 	for i, c := range changes {
+		if bounded && r.cost(c) > r.timeLeft(deadline) {
+			// Later changes may build on this one: none of them starts.
+			for j := i; j < len(changes); j++ {
+				outcomes[j] = Outcome{Change: changes[j], Status: report.ChangeSkipped, Detail: ErrOutOfTime.Error() + ": retried"}
+				errs[j] = ErrOutOfTime
+			}
+			break
+		}
 		outcomes[i], errs[i] = r.apply(ctx, c)
+	}
+	if bounded {
+		r.WaitAvailable = max(0, min(r.WaitAvailable, r.timeLeft(deadline)))
 	}
 	r.waitAvailable(ctx, outcomes, errs)
 	var failed []error
@@ -194,9 +230,43 @@ func (a *Applier) Apply(ctx context.Context, req Request, changes []plan.Change)
 		}
 	}
 	if len(failed) > 0 {
-		return outcomes, fmt.Errorf("%d of %d changes failed: %w", len(failed), len(changes), errors.Join(failed...))
+		return outcomes, fmt.Errorf("%d of %d changes failed or were not started: %w", len(failed), len(changes), errors.Join(failed...))
 	}
 	return outcomes, nil
+}
+
+// timeLeft is what remains for changes and their waits before deadline,
+// the reserve set aside.
+func (r *run) timeLeft(deadline time.Time) time.Duration {
+	return deadline.Sub(r.clock()) - r.Reserve
+}
+
+// cost is the worst case of a change, its waits included: the endpoint
+// wait (once for all endpoints, counted by the first change that needs it,
+// and still owed by the later ones) and a NAT gateway's.
+func (r *run) cost(c plan.Change) time.Duration {
+	d := changeCost
+	switch c.Action {
+	case plan.CreateInterfaceEndpoint, plan.AddEndpointSubnets, plan.EnableEndpointDNS:
+		d += r.EndpointSpacing + r.WaitAvailable
+	case plan.CreateGatewayEndpoint:
+		d += r.EndpointSpacing
+	case plan.CreateNATGateway:
+		d += r.WaitNATAvailable
+	}
+	if len(r.pending) > 0 && !waitsForEndpoints(c) {
+		d += r.WaitAvailable
+	}
+	return d
+}
+
+// waitsForEndpoints reports changes whose endpoint joins the final wait.
+func waitsForEndpoints(c plan.Change) bool {
+	switch c.Action {
+	case plan.CreateInterfaceEndpoint, plan.AddEndpointSubnets, plan.EnableEndpointDNS:
+		return true
+	}
+	return false
 }
 
 // run is the state of one Apply.
@@ -210,6 +280,8 @@ type run struct {
 	natStates map[string]types.NatGatewayState
 	// lastEndpointMutation is when the previous endpoint mutation ended.
 	lastEndpointMutation time.Time
+	// groups maps the plan's placeholder security group IDs to real ones.
+	groups map[string]string
 	// pending are the outcomes (by index) whose endpoint must become
 	// available.
 	pending []int
@@ -232,6 +304,8 @@ func (r *run) apply(ctx context.Context, c plan.Change) (Outcome, error) {
 		err error
 	)
 	switch c.Action {
+	case plan.CreateSecurityGroup:
+		o, err = r.createSecurityGroup(ctx, c)
 	case plan.CreateInterfaceEndpoint, plan.CreateGatewayEndpoint:
 		o, err = r.createEndpoint(ctx, c)
 	case plan.AddEndpointSubnets:
@@ -266,6 +340,8 @@ func validate(c plan.Change, allowNAT bool) error {
 		if c.VPCID == "" || c.ServiceName == "" || c.EndpointID == "" {
 			return fmt.Errorf("%w: the change names no VPC, service or endpoint", ErrRefused)
 		}
+	case plan.CreateSecurityGroup:
+		return validateGroup(c)
 	case plan.AddEndpointSubnets, plan.EnableEndpointDNS:
 		if c.EndpointID == "" {
 			return fmt.Errorf("%w: the change names no endpoint", ErrRefused)
@@ -315,6 +391,8 @@ func describe(c plan.Change, endpointID string) string {
 		}
 		return fmt.Sprintf("create an interface endpoint for %s in %s (subnets %s, groups %s, private DNS %s, %s)",
 			c.ServiceName, c.VPCID, strings.Join(c.SubnetIDs, ", "), strings.Join(c.GroupIDs, ", "), dns, policy)
+	case plan.CreateSecurityGroup:
+		return fmt.Sprintf("create security group %s in %s admitting TCP %d from %s", plan.EndpointGroupName, c.VPCID, c.Port, strings.Join(c.CIDRs, ", "))
 	case plan.CreateGatewayEndpoint:
 		return fmt.Sprintf("create a gateway endpoint for %s in %s (route tables %s)", c.ServiceName, c.VPCID, strings.Join(c.RouteTableIDs, ", "))
 	case plan.AddEndpointSubnets:

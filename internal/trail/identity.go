@@ -52,3 +52,15 @@ func principalOf(s string) (principal, bool) {
 	}
 	return p, true
 }
+
+// MadeByAny reports whether the call was made by any of the identities
+// (role, user or session ARNs): vpcmedic's functions each run as their own
+// role, and a change made by one must not trigger another.
+func (a *Actor) MadeByAny(arns []string) (string, bool) {
+	for _, candidate := range arns {
+		if a.MadeBy(candidate) {
+			return candidate, true
+		}
+	}
+	return "", false
+}
