@@ -151,7 +151,7 @@ func (n *Notifier) Send(ctx context.Context, mode string, r report.Report) (*rep
 	if n == nil || n.TopicARN == "" || !ShouldAlert(mode, r) {
 		return nil, nil
 	}
-	subject := Subject(r)
+	subject := sanitiseSubject(Subject(r))
 	attributes := messageAttributes(r)
 	msg, err := buildMessage(r, subject, reportLocation(ctx), maxPublish-attributesSize(attributes))
 	if err != nil {
@@ -162,7 +162,7 @@ func (n *Notifier) Send(ctx context.Context, mode string, r report.Report) (*rep
 	}
 	out, err := n.SNS.Publish(ctx, &sns.PublishInput{
 		TopicArn:          aws.String(n.TopicARN),
-		Subject:           aws.String(sanitiseSubject(subject)),
+		Subject:           aws.String(subject),
 		Message:           aws.String(msg.json),
 		MessageStructure:  aws.String("json"),
 		MessageAttributes: attributes,
