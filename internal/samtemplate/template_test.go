@@ -109,7 +109,9 @@ func TestFunctionsAreArm64GoBinariesWithTracingJSONLogsAndDeadLetters(t *testing
 				{"LoggingConfig.LogFormat", fn.LogFormat, "JSON"},
 				{"LoggingConfig.ApplicationLogLevel", fn.ApplicationLogLevel.Ref(), "LogLevel"},
 				{"Metadata.BuildMethod", fn.BuildMethod, "makefile"},
-				{"Timeout", fn.Timeout.String(), "120"},
+				// Remediation's waits (endpoints 2 min, NAT gateways 90 s) fit with the re-check and alert.
+				{"Timeout", fn.Timeout.String(), `{"Fn::If":["Remediate",300,120]}`},
+				{"VPCMEDIC_ROLE_ARNS references", strings.Join(fn.Environment["VPCMEDIC_ROLE_ARNS"].References(), ","), "OnLambdaChangeFunctionRole,OnNetworkChangeFunctionRole,SweepFunctionRole"},
 				{"MemorySize", fn.MemorySize.String(), "256"},
 				{"DeadLetterConfig.TargetArn", fn.DeadLetterTargetArn.String(), `{"Fn::GetAtt":["DeadLetterQueue","Arn"]}`},
 				{"MODE", fn.Environment["MODE"].Ref(), "Mode"},
