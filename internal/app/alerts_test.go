@@ -75,6 +75,12 @@ func (o *oncall) received(t *testing.T) []notification {
 		if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &n); err != nil {
 			t.Fatalf("queue message %s is not an SNS notification: %v", aws.ToString(m.Body), err)
 		}
+		// A queue receives the JSON alert; its text is what a person reads.
+		var alert struct{ Text string }
+		if err := json.Unmarshal([]byte(n.Message), &alert); err != nil || alert.Text == "" {
+			t.Fatalf("queue message %.300s is not a JSON alert with its text: %v", n.Message, err)
+		}
+		n.Message = alert.Text
 		got = append(got, n)
 		if _, err := o.sqs.DeleteMessage(t.Context(), &sqs.DeleteMessageInput{QueueUrl: aws.String(o.queueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
 			t.Fatal(err)
