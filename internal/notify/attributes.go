@@ -13,7 +13,10 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/report"
 )
 
-// Message attribute names, for subscription filter policies.
+// Message attribute names, for subscription filter policies. The SNS
+// developer guide says attributes are sent to subscribers only with a
+// String message structure, not JSON; the JSON body repeats them in its
+// summary for that reason.
 const (
 	attrSeverity = "severity"
 	attrAccount  = "account"

@@ -43,7 +43,7 @@ var details = []detail{{full: true}, {limit: 200}, {limit: 100}, {limit: 50}, {l
 
 // message is one SNS publish: the JSON structure and what was left out.
 type message struct {
-	json       string
+	body       string
 	summarised bool
 }
 
@@ -62,7 +62,7 @@ func buildMessage(r report.Report, subject, where string, budget int) (message, 
 				return message{}, err
 			}
 			if len(body) <= budget {
-				return message{json: body, summarised: !withReport}, nil
+				return message{body: body, summarised: !withReport}, nil
 			}
 			last = body
 		}
@@ -71,12 +71,11 @@ func buildMessage(r report.Report, subject, where string, budget int) (message, 
 }
 
 func encode(r report.Report, subject, where string, d detail, withReport bool) (string, error) {
-	email := summaryText(r, d, where)
-	if d.full && withReport {
-		email = Body(r)
-	}
-	machine := machineAlert{Subject: subject, Text: summaryText(r, d, where), Summary: summarise(r, d)}
+	text := summaryText(r, d, where)
+	email := text
+	machine := machineAlert{Subject: subject, Text: text, Summary: summarise(r, d)}
 	if withReport {
+		email = Body(r)
 		machine.Report = &r
 	} else {
 		machine.FullReport = where
@@ -85,7 +84,7 @@ func encode(r report.Report, subject, where string, d detail, withReport bool) (
 	if err != nil {
 		return "", err
 	}
-	chat, err := marshal(chatNotification(r, subject, d))
+	chat, err := marshal(chatNotification(r, subject))
 	if err != nil {
 		return "", err
 	}
@@ -119,7 +118,12 @@ type machineAlert struct {
 	FullReport string         `json:"fullReport,omitempty"`
 }
 
+// alertSummary counts what the alert is about. Severity, kind, account,
+// region and mode repeat the message attributes in the body, for consumers
+// that receive no attributes.
 type alertSummary struct {
+	Severity  string          `json:"severity"`
+	Kind      string          `json:"kind"`
 	Account   string          `json:"account,omitempty"`
 	Region    string          `json:"region,omitempty"`
 	Mode      string          `json:"mode,omitempty"`
@@ -153,7 +157,7 @@ type cause struct {
 }
 
 func summarise(r report.Report, d detail) alertSummary {
-	s := alertSummary{Account: r.Trigger.Account, Region: r.Trigger.Region, Mode: r.Mode, Trigger: report.DescribeTrigger(r.Trigger)}
+	s := alertSummary{Severity: alertSeverity(r), Kind: alertKind(r), Account: r.Trigger.Account, Region: r.Trigger.Region, Mode: r.Mode, Trigger: report.DescribeTrigger(r.Trigger)}
 	s.Broken, s.Recovered, s.Fixed = counts(r)
 	causes := causesOf(r)
 	s.Causes, s.MoreCauses = upTo(causes, d)
@@ -398,7 +402,7 @@ type chatMeta struct {
 // notification lists.
 const maxChatItems = 5
 
-func chatNotification(r report.Report, subject string, d detail) chatNotice {
+func chatNotification(r report.Report, subject string) chatNotice {
 	workloads := alerted(r)
 	var resources, steps []string
 	for _, w := range workloads {
@@ -418,7 +422,7 @@ func chatNotification(r report.Report, subject string, d detail) chatNotice {
 		Content: chatContent{
 			TextType:    "client-markdown",
 			Title:       subject,
-			Description: chatDescription(r, d),
+			Description: wholeLines(summaryText(r, detail{limit: maxChatItems}, ""), maxChatDescription),
 			NextSteps:   steps,
 			Keywords:    attributeValues(r),
 		},
@@ -433,15 +437,6 @@ func chatNotification(r report.Report, subject string, d detail) chatNotice {
 			},
 		},
 	}
-}
-
-// chatDescription is the summary text cut at whole lines to fit a chat
-// message, saying how many lines were left out.
-func chatDescription(r report.Report, d detail) string {
-	if d.full {
-		d = detail{limit: maxChatItems}
-	}
-	return wholeLines(summaryText(r, d, ""), maxChatDescription)
 }
 
 // wholeLines keeps the lines of s that fit in limit bytes with a closing
