@@ -163,7 +163,7 @@ func (n *Notifier) Send(ctx context.Context, mode string, r report.Report) (*rep
 	out, err := n.SNS.Publish(ctx, &sns.PublishInput{
 		TopicArn:          aws.String(n.TopicARN),
 		Subject:           aws.String(subject),
-		Message:           aws.String(msg.json),
+		Message:           aws.String(msg.body),
 		MessageStructure:  aws.String("json"),
 		MessageAttributes: attributes,
 	})
