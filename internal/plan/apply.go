@@ -3,11 +3,11 @@ package plan
 import (
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/vpcmedic/vpcmedic/internal/check"
 	"github.com/vpcmedic/vpcmedic/internal/endpointpolicy"
 	"github.com/vpcmedic/vpcmedic/internal/network"
-	"github.com/vpcmedic/vpcmedic/internal/workload"
 )
 
 var defaultRoute = netip.MustParsePrefix("0.0.0.0/0")
@@ -43,6 +43,15 @@ func apply(s *network.Snapshot, c Change, region string) {
 		case "enableDnsHostnames":
 			s.VPC.DNSHostnames = true
 		}
+	case CreateSecurityGroup:
+		g := network.SecurityGroup{ID: c.GroupID, Name: EndpointGroupName, Tags: map[string]string{managedTag: "true"},
+			Egress: []network.Rule{{Protocol: "-1", FromPort: -1, ToPort: -1, CIDR: defaultRoute}}}
+		for _, cidr := range c.CIDRs {
+			if p, err := netip.ParsePrefix(cidr); err == nil {
+				g.Ingress = append(g.Ingress, network.Rule{Protocol: "tcp", FromPort: int32(c.Port), ToPort: int32(c.Port), CIDR: p})
+			}
+		}
+		s.SecurityGroups = append(s.SecurityGroups, g)
 	case CreateInterfaceEndpoint:
 		s.Endpoints = append(s.Endpoints, network.Endpoint{ID: c.EndpointID, ServiceName: c.ServiceName, Type: "Interface", State: "available",
 			SubnetIDs: slices.Clone(c.SubnetIDs), SecurityGroupIDs: slices.Clone(c.GroupIDs), PrivateDNS: c.PrivateDNS, Policy: c.Policy})
@@ -86,23 +95,26 @@ func apply(s *network.Snapshot, c Change, region string) {
 	}
 }
 
-// policyFor is the least-privilege endpoint policy of DOMAIN §2 for what a
-// Kafka mapping sends through the endpoint; empty (the default full
-// access) for anything else.
-func policyFor(t *check.Target, service string) string {
+// policyFor is the policy of an interface endpoint vpcmedic creates: every
+// principal of the workload's account, and for STS and Lambda also Lambda's
+// own service principal (DOMAIN §2: an on-demand Kafka mapping's pollers
+// call them as lambda.amazonaws.com). It is never narrowed to one
+// workload: vpcmedic sees only Lambda workloads, not the instances,
+// containers or other functions that may use the service through the same
+// private DNS name.
+func policyFor(t *check.Target, service string) (string, error) {
 	w := t.Workload
-	if w.Kind != workload.KindKafkaESM {
-		return ""
+	account := accountOf(w.FunctionARN)
+	if account == "" {
+		account = accountOf(w.ExecutionRoleARN)
 	}
-	switch service {
-	case "sts":
-		return endpointpolicy.STS()
-	case "lambda":
-		return endpointpolicy.Lambda()
-	case "secretsmanager":
-		if doc, err := endpointpolicy.SecretsManager(w.ExecutionRoleARN, w.Kafka.SecretARNs); err == nil {
-			return doc
-		}
+	return endpointpolicy.AccountWide(account, endpointpolicy.LambdaAction(service))
+}
+
+// accountOf is the account field of an ARN.
+func accountOf(arn string) string {
+	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 && parts[0] == "arn" {
+		return parts[4]
 	}
 	return ""
 }

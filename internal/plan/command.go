@@ -14,6 +14,13 @@ func command(region string, c Change) string {
 	switch c.Action {
 	case EnableVPCAttribute:
 		return fmt.Sprintf("aws ec2 modify-vpc-attribute --vpc-id %s --%s '{\"Value\":true}'%s", c.VPCID, kebab(c.Attribute), r)
+	case CreateSecurityGroup:
+		perms := make([]string, len(c.CIDRs))
+		for i, cidr := range c.CIDRs {
+			perms[i] = "{CidrIp=" + cidr + "}"
+		}
+		return fmt.Sprintf("aws ec2 create-security-group --vpc-id %s --group-name %s --description 'TCP 443 from the VPC to interface endpoints' --tag-specifications 'ResourceType=security-group,Tags=[{Key=vpcmedic:managed,Value=true}]'%s && aws ec2 authorize-security-group-ingress --group-id %s --ip-permissions 'IpProtocol=tcp,FromPort=%d,ToPort=%d,IpRanges=[%s]'%s",
+			c.VPCID, EndpointGroupName, r, c.GroupID, c.Port, c.Port, strings.Join(perms, ","), r)
 	case CreateInterfaceEndpoint:
 		cmd := fmt.Sprintf("aws ec2 create-vpc-endpoint --vpc-id %s --vpc-endpoint-type Interface --service-name %s --subnet-ids %s --security-group-ids %s --private-dns-enabled",
 			c.VPCID, c.ServiceName, strings.Join(c.SubnetIDs, " "), strings.Join(c.GroupIDs, " "))
@@ -64,3 +71,10 @@ func kebab(s string) string {
 	}
 	return b.String()
 }
+
+// EndpointGroupName is the name of the security group vpcmedic creates, once
+// per VPC, for the interface endpoints it creates.
+const EndpointGroupName = "vpcmedic-interface-endpoints"
+
+// managedTag marks what vpcmedic created.
+const managedTag = "vpcmedic:managed"

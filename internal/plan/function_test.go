@@ -49,18 +49,22 @@ func TestPlanForAFunction(t *testing.T) {
 			t.Errorf("after the plan: %v", errs)
 		}
 	})
-	t.Run("SNS without NAT: an interface endpoint sharing the function's group, which admits 443 from itself", func(t *testing.T) {
+	t.Run("SNS without NAT: an interface endpoint with a group of its own admitting 443 from the VPC", func(t *testing.T) {
 		tgt := functionIn(vpc(false), []string{"sns"}, "priv-a", "priv-b")
 		p := For(tgt, Options{})
 		var actions []string
 		for _, c := range p.Changes {
 			actions = append(actions, c.Action+" "+c.Target)
 		}
-		want := []string{CreateInterfaceEndpoint + " vpc-1", AuthorizeIngress + " sg-fn"}
+		want := []string{CreateSecurityGroup + " vpc-1", CreateInterfaceEndpoint + " vpc-1"}
 		if !slices.Equal(actions, want) {
 			t.Fatalf("changes %v, want %v", actions, want)
 		}
-		if c := p.Changes[0]; c.ServiceName != "com.amazonaws.us-east-1.sns" || !slices.Equal(c.GroupIDs, []string{"sg-fn"}) || !c.PrivateDNS {
+		group := p.Changes[0]
+		if !slices.Equal(group.CIDRs, []string{"10.0.0.0/16"}) || group.Port != 443 {
+			t.Errorf("group change %+v, want 443 from the VPC's block", group)
+		}
+		if c := p.Changes[1]; c.ServiceName != "com.amazonaws.us-east-1.sns" || !slices.Equal(c.GroupIDs, []string{group.GroupID}) || !c.PrivateDNS {
 			t.Errorf("endpoint change %+v", c)
 		}
 		if errs := errorsOf(verify(t, tgt, p)); len(errs) > 0 {

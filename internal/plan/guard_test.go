@@ -6,7 +6,7 @@ import (
 )
 
 func TestGuard(t *testing.T) {
-	changes := For(target(esm(), vpc(false)), Options{}).Changes // two endpoints and one rule
+	changes := For(target(esm(), vpc(false)), Options{}).Changes // the endpoints' group and two endpoints
 	tests := []struct {
 		name        string
 		tag         func(s *snapshotTags)
@@ -17,7 +17,7 @@ func TestGuard(t *testing.T) {
 		{"in scope", nil, Scope{MaxChanges: 10}, 3, ""},
 		{"VPC opted out", func(s *snapshotTags) { s.vpc = true }, Scope{MaxChanges: 10}, 0, "VPC vpc-1 is tagged vpcmedic:remediate=false"},
 		{"one subnet opted out", func(s *snapshotTags) { s.subnet = "priv-b" }, Scope{MaxChanges: 10}, 1, "subnet priv-b is tagged"},
-		{"the group opted out", func(s *snapshotTags) { s.group = true }, Scope{MaxChanges: 10}, 0, "security group sg-msk is tagged"},
+		{"the workload's group opted out: the changes leave it alone", func(s *snapshotTags) { s.group = true }, Scope{MaxChanges: 10}, 3, ""},
 		{"VPC outside the allow-list", nil, Scope{AllowedVPCs: []string{"vpc-2"}, MaxChanges: 10}, 0, "not in ALLOWED_VPCS"},
 		{"VPC in the allow-list", nil, Scope{AllowedVPCs: []string{"vpc-1"}, MaxChanges: 10}, 3, ""},
 		{"change limit", nil, Scope{MaxChanges: 2}, 2, "limit of 2 changes"},

@@ -6,6 +6,7 @@ import "slices"
 // makes it, the read that observes first, and the tagging that comes with a
 // creation. The template grants them only in remediate mode.
 var iamActions = map[string][]string{
+	CreateSecurityGroup:     {"ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup", "ec2:CreateTags", "ec2:DescribeSecurityGroupRules", "ec2:AuthorizeSecurityGroupIngress"},
 	CreateInterfaceEndpoint: {"ec2:DescribeVpcEndpoints", "ec2:CreateVpcEndpoint", "ec2:CreateTags", "route53:AssociateVPCWithHostedZone"},
 	CreateGatewayEndpoint:   {"ec2:DescribeVpcEndpoints", "ec2:CreateVpcEndpoint", "ec2:CreateTags"},
 	AddEndpointSubnets:      {"ec2:DescribeVpcEndpoints", "ec2:ModifyVpcEndpoint"},

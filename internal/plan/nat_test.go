@@ -29,10 +29,10 @@ func TestPlanNATGateways(t *testing.T) {
 	endpoints := func(services ...string) []string {
 		var out []string
 		for i, svc := range services {
-			out = append(out, "create-interface-endpoint vpc-1 "+svc)
 			if i == 0 {
-				out = append(out, "authorize-security-group-ingress sg-fn "+svc)
+				out = append(out, "create-security-group vpc-1 "+svc)
 			}
+			out = append(out, "create-interface-endpoint vpc-1 "+svc)
 		}
 		return out
 	}
@@ -85,7 +85,7 @@ func TestPlanNATGateways(t *testing.T) {
 		},
 		allow: true,
 		want: []string{
-			"create-interface-endpoint vpc-1 lambda", "authorize-security-group-ingress sg-msk lambda", "create-interface-endpoint vpc-1 sts",
+			"create-security-group vpc-1 lambda", "create-interface-endpoint vpc-1 lambda", "create-interface-endpoint vpc-1 sts",
 			"create-interface-endpoint vpc-1 sns", "create-interface-endpoint vpc-1 sqs", "create-interface-endpoint vpc-1 kms", "create-interface-endpoint vpc-1 ssm",
 		},
 		cost: 12 * InterfaceEndpointPerAZMonth, note: "subnet pub-a is public, where an on-demand mapping is served by PrivateLink only",

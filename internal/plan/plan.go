@@ -28,6 +28,9 @@ const (
 	AuthorizeEgress         = "authorize-security-group-egress"
 	CreateRoute             = "create-route"
 	EnableVPCAttribute      = "enable-vpc-attribute"
+	// CreateSecurityGroup creates the group of a new private-DNS
+	// endpoint, admitting TCP 443 from the VPC's IPv4 CIDR blocks.
+	CreateSecurityGroup = "create-security-group"
 	// AllocateAddress and CreateNATGateway are planned only with
 	// Options.AllowNATCreation.
 	AllocateAddress  = "allocate-address"
@@ -73,6 +76,8 @@ type Change struct {
 	NATGatewayID  string
 	AllocationID  string
 	Attribute     string
+	// CIDRs are the VPC's IPv4 blocks a new endpoint group admits.
+	CIDRs []string
 	// Group names changes that are made all together or not at all: a new
 	// NAT gateway without its Elastic IP or its routes costs money and
 	// fixes nothing.
@@ -297,25 +302,68 @@ func (p *planner) zoneSubnets() []string {
 }
 
 // createEndpoint creates the interface endpoint in every zone of the
-// workload, with private DNS and the workload's own security group (the
-// set-up of the AWS documentation), then opens 443 within that group.
+// workload, with private DNS. Private DNS sends the whole VPC's traffic for
+// the service to it, so it gets a group of its own admitting 443 from the
+// VPC's CIDR blocks and a policy admitting every principal of the account:
+// whoever reached the service through NAT still does. Where the VPC's
+// blocks or the account are unknown, a person decides.
 func (p *planner) createEndpoint(req check.Requirement) {
+	subnets := p.zoneSubnets()
+	if len(subnets) == 0 {
+		return
+	}
+	cidrs := vpcIPv4CIDRs(p.snap)
+	policy, err := policyFor(p.t, req.Service)
+	if len(cidrs) == 0 || err != nil {
+		why := "the VPC's IPv4 CIDR blocks are unknown"
+		if err != nil {
+			why = err.Error()
+		}
+		p.plan.Recommendations = append(p.plan.Recommendations, fmt.Sprintf(
+			"Create a %s interface endpoint with private DNS by hand: it takes the service's traffic for all of VPC %s, and vpcmedic cannot make sure it admits every client (%s). Give it a security group admitting TCP 443 from every IPv4 CIDR block of the VPC and a policy that refuses no principal of the account.",
+			req.Service, p.snap.VPC.ID, why))
+		return
+	}
 	if !p.snap.VPC.DNSHostnames {
 		p.enableAttribute("enableDnsHostnames", "VM102", "private DNS of interface endpoints needs DNS hostnames")
 	}
-	subnets := p.zoneSubnets()
-	group := p.workloadGroup()
-	if len(subnets) == 0 || group == "" {
-		return
-	}
+	group := p.endpointGroup(req, cidrs)
 	p.add(Change{
 		Action: CreateInterfaceEndpoint, Target: p.snap.VPC.ID, Service: req.Service, CheckIDs: []string{"VM102"},
 		VPCID: p.snap.VPC.ID, ServiceName: reach.EndpointServiceName(p.t.Region, req.Service), SubnetIDs: subnets,
-		GroupIDs: []string{group}, PrivateDNS: true, Policy: policyFor(p.t, req.Service), EndpointID: p.plannedID("vpce"),
+		GroupIDs: []string{group}, PrivateDNS: true, Policy: policy, EndpointID: p.plannedID("vpce"),
 		MonthlyCostUSD: InterfaceEndpointPerAZMonth * float64(len(subnets)),
-		Reason:         fmt.Sprintf("create a %s interface endpoint with private DNS in %s, one per zone, so %s is reachable (%s)", req.Service, strings.Join(subnets, ", "), req.Service, req.Why),
+		Reason:         fmt.Sprintf("create a %s interface endpoint with private DNS in %s, one per zone, so %s is reachable (%s); its policy admits every principal of the account", req.Service, strings.Join(subnets, ", "), req.Service, req.Why),
 	})
-	p.openHTTPS(req, group)
+	p.openEgress(req, group)
+}
+
+// endpointGroup is the security group of the endpoints vpcmedic creates in
+// the VPC: the one it made before, or one planned now (once per VPC).
+func (p *planner) endpointGroup(req check.Requirement, cidrs []string) string {
+	for _, g := range p.snap.SecurityGroups {
+		if g.Name == EndpointGroupName && g.Tags[managedTag] == "true" {
+			return g.ID
+		}
+	}
+	group := p.plannedID("sg")
+	p.add(Change{
+		Action: CreateSecurityGroup, Target: p.snap.VPC.ID, Service: req.Service, CheckIDs: []string{"VM102"},
+		VPCID: p.snap.VPC.ID, GroupID: group, Port: reach.HTTPS, CIDRs: cidrs,
+		Reason: fmt.Sprintf("create security group %s for the interface endpoints vpcmedic creates, admitting TCP 443 from the VPC's blocks %s, so every client of the VPC reaches them", EndpointGroupName, strings.Join(cidrs, ", ")),
+	})
+	return group
+}
+
+// vpcIPv4CIDRs are the VPC's IPv4 blocks, the world excluded.
+func vpcIPv4CIDRs(s *network.Snapshot) []string {
+	var out []string
+	for _, c := range s.VPC.CIDRs {
+		if c.IsValid() && c.Addr().Is4() && c.Bits() > 0 {
+			out = append(out, c.Masked().String())
+		}
+	}
+	return out
 }
 
 // gatewayEndpoint adds a free gateway endpoint on the workload subnets'
@@ -367,7 +415,11 @@ func (p *planner) repairEndpoint(req check.Requirement, e network.Endpoint) {
 		p.openHTTPS(req, e.SecurityGroupIDs[0])
 	}
 	if gaps := p.failing(req.Service); len(gaps) > 0 && strings.Contains(gaps[0].Problem, "policy") {
-		p.plan.Recommendations = append(p.plan.Recommendations, fmt.Sprintf("Replace the policy of the %s endpoint %s with one that allows what Lambda needs (vpcmedic does not rewrite policies it did not create): %s", req.Service, e.ID, policyFor(p.t, req.Service)))
+		doc, err := policyFor(p.t, req.Service)
+		if err != nil {
+			doc = "one allowing every principal of the account, and Lambda's service principal for STS and Lambda"
+		}
+		p.plan.Recommendations = append(p.plan.Recommendations, fmt.Sprintf("Replace the policy of the %s endpoint %s with one that allows what Lambda needs and every other client of the VPC (vpcmedic does not rewrite policies it did not create): %s", req.Service, e.ID, doc))
 	}
 }
 
@@ -390,6 +442,16 @@ func (p *planner) openHTTPS(req check.Requirement, endpointGroup string) {
 	if !ingressFromGroup(p.snap, endpointGroup, workloadGroup, reach.HTTPS) {
 		p.add(Change{Action: AuthorizeIngress, Target: endpointGroup, GroupID: endpointGroup, PeerGroupID: workloadGroup, Port: reach.HTTPS, Service: req.Service, CheckIDs: []string{"VM102"},
 			Reason: fmt.Sprintf("allow TCP 443 into %s (the %s endpoint's group) from %s (the workload's group)", endpointGroup, req.Service, workloadGroup)})
+	}
+	p.openEgress(req, endpointGroup)
+}
+
+// openEgress lets the workload's group reach the endpoint group on 443
+// where the workload's egress is restricted.
+func (p *planner) openEgress(req check.Requirement, endpointGroup string) {
+	workloadGroup := p.workloadGroup()
+	if workloadGroup == "" {
+		return
 	}
 	if len(p.failing(req.Service)) > 0 && !egressToGroup(p.snap, workloadGroup, endpointGroup, reach.HTTPS) {
 		p.add(Change{Action: AuthorizeEgress, Target: workloadGroup, GroupID: workloadGroup, PeerGroupID: endpointGroup, Port: reach.HTTPS, Service: req.Service, CheckIDs: []string{"VM102"},

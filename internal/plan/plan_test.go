@@ -23,7 +23,7 @@ func prefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 func vpc(withNATs bool) *network.Snapshot {
 	local := network.Route{Destination: prefix("10.0.0.0/16"), TargetKind: network.TargetLocal, TargetID: "local", Active: true}
 	s := &network.Snapshot{
-		VPC: network.VPC{ID: "vpc-1", DNSSupport: true, DNSHostnames: true, DNSServers: []string{"AmazonProvidedDNS"}},
+		VPC: network.VPC{ID: "vpc-1", CIDRs: []netip.Prefix{prefix("10.0.0.0/16")}, DNSSupport: true, DNSHostnames: true, DNSServers: []string{"AmazonProvidedDNS"}},
 		Subnets: []network.Subnet{
 			{ID: "pub-a", AvailabilityZone: "us-east-1a", CIDR: prefix("10.0.0.0/24"), FreeIPs: 250},
 			{ID: "pub-b", AvailabilityZone: "us-east-1b", CIDR: prefix("10.0.1.0/24"), FreeIPs: 250},
@@ -98,7 +98,7 @@ func TestPlan(t *testing.T) {
 		name:     "no NAT and no endpoints: endpoints in both zones, the cluster group opened to itself on 443",
 		workload: esm, snapshot: func() *network.Snapshot { return vpc(false) },
 		want: []string{
-			"create-interface-endpoint vpc-1 lambda", "authorize-security-group-ingress sg-msk lambda",
+			"create-security-group vpc-1 lambda", "create-interface-endpoint vpc-1 lambda",
 			"create-interface-endpoint vpc-1 sts",
 		},
 		cost: 4 * InterfaceEndpointPerAZMonth,
@@ -115,7 +115,7 @@ func TestPlan(t *testing.T) {
 			return s
 		},
 		want: []string{
-			"create-interface-endpoint vpc-1 lambda", "authorize-security-group-ingress sg-msk lambda",
+			"create-security-group vpc-1 lambda", "create-interface-endpoint vpc-1 lambda",
 			"create-interface-endpoint vpc-1 sts",
 		},
 		cost: 4 * InterfaceEndpointPerAZMonth,
@@ -128,7 +128,7 @@ func TestPlan(t *testing.T) {
 		},
 		snapshot: func() *network.Snapshot { return vpc(true) },
 		want: []string{
-			"create-interface-endpoint vpc-1 lambda", "authorize-security-group-ingress sg-msk lambda",
+			"create-security-group vpc-1 lambda", "create-interface-endpoint vpc-1 lambda",
 			"create-interface-endpoint vpc-1 sts",
 		},
 		cost: 4 * InterfaceEndpointPerAZMonth,
@@ -165,7 +165,7 @@ func TestPlan(t *testing.T) {
 			return s
 		},
 		want: []string{
-			"create-interface-endpoint vpc-1 lambda", "authorize-security-group-ingress sg-msk lambda", "authorize-security-group-egress sg-msk lambda",
+			"create-security-group vpc-1 lambda", "create-interface-endpoint vpc-1 lambda", "authorize-security-group-egress sg-msk lambda",
 			"create-interface-endpoint vpc-1 sts",
 		},
 		cost: 4 * InterfaceEndpointPerAZMonth,
@@ -178,7 +178,7 @@ func TestPlan(t *testing.T) {
 			return s
 		},
 		want: []string{
-			"create-interface-endpoint vpc-1 lambda", "authorize-security-group-ingress sg-msk lambda",
+			"create-security-group vpc-1 lambda", "create-interface-endpoint vpc-1 lambda",
 			"create-interface-endpoint vpc-1 sts",
 		},
 		cost: 4 * InterfaceEndpointPerAZMonth,
@@ -233,7 +233,7 @@ func TestPlan(t *testing.T) {
 			return s
 		},
 		want: []string{
-			"create-interface-endpoint vpc-1 lambda", "authorize-security-group-ingress sg-msk lambda",
+			"create-security-group vpc-1 lambda", "create-interface-endpoint vpc-1 lambda",
 			"create-interface-endpoint vpc-1 sts",
 		},
 		cost: 4 * InterfaceEndpointPerAZMonth,
@@ -290,7 +290,7 @@ func TestPlanPolicyAndCommand(t *testing.T) {
 	if !strings.Contains(sts.Policy, "sts:AssumeRole") || !strings.Contains(sts.Policy, "lambda.amazonaws.com") {
 		t.Errorf("policy = %s", sts.Policy)
 	}
-	want := "aws ec2 create-vpc-endpoint --vpc-id vpc-1 --vpc-endpoint-type Interface --service-name com.amazonaws.us-east-1.sts --subnet-ids priv-a priv-b --security-group-ids sg-msk --private-dns-enabled --policy-document '"
+	want := "aws ec2 create-vpc-endpoint --vpc-id vpc-1 --vpc-endpoint-type Interface --service-name com.amazonaws.us-east-1.sts --subnet-ids priv-a priv-b --security-group-ids sg-planned1 --private-dns-enabled --policy-document '"
 	if !strings.HasPrefix(sts.Command, want) {
 		t.Errorf("command = %s", sts.Command)
 	}

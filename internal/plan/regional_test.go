@@ -41,7 +41,7 @@ func routesOf(p Plan) map[string]string {
 }
 
 var endpointsForESM = []string{
-	"create-interface-endpoint vpc-1 lambda", "authorize-security-group-ingress sg-msk lambda", "create-interface-endpoint vpc-1 sts",
+	"create-security-group vpc-1 lambda", "create-interface-endpoint vpc-1 lambda", "create-interface-endpoint vpc-1 sts",
 }
 
 func TestPlanRegionalNATGateway(t *testing.T) {
@@ -203,7 +203,7 @@ func TestPlanNATGatewaysBesideARegionalOne(t *testing.T) {
 			return withRegional(vpc(false), map[string]string{"rtb-a": "nat-r"}, regionalNAT("disabled", "us-east-1a"))
 		},
 		want: func() []string {
-			out := []string{"create-interface-endpoint vpc-1 sns", "authorize-security-group-ingress sg-fn sns"}
+			out := []string{"create-security-group vpc-1 sns", "create-interface-endpoint vpc-1 sns"}
 			for _, svc := range manyServices[1:] {
 				out = append(out, "create-interface-endpoint vpc-1 "+svc)
 			}

@@ -123,6 +123,38 @@ func groupRules(t *testing.T, client *ec2.Client, group, peer string, port int32
 	return out
 }
 
+// endpointGroup returns the one group vpcmedic made for its endpoints in
+// the VPC, after checking it: tagged at creation, admitting TCP 443 from
+// the VPC's block and from nothing else.
+func endpointGroup(t *testing.T, client *ec2.Client, vpcID, cidr string) string {
+	t.Helper()
+	out, err := client.DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{Filters: []types.Filter{
+		{Name: aws.String("vpc-id"), Values: []string{vpcID}}, {Name: aws.String("group-name"), Values: []string{plan.EndpointGroupName}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.SecurityGroups) != 1 {
+		t.Fatalf("%d groups named %s, want 1", len(out.SecurityGroups), plan.EndpointGroupName)
+	}
+	g := out.SecurityGroups[0]
+	if tags := tagsOf(g.Tags); tags[remediate.TagManaged] != "true" || tags[remediate.TagPurpose] != remediate.PurposeInterfaceEndpoints {
+		t.Errorf("group %s tags %v", aws.ToString(g.GroupId), tags)
+	}
+	var from []string
+	for _, perm := range g.IpPermissions {
+		for _, r := range perm.IpRanges {
+			from = append(from, fmt.Sprintf("%s %d-%d %s", aws.ToString(perm.IpProtocol), aws.ToInt32(perm.FromPort), aws.ToInt32(perm.ToPort), aws.ToString(r.CidrIp)))
+		}
+		if len(perm.UserIdGroupPairs)+len(perm.Ipv6Ranges)+len(perm.PrefixListIds) > 0 {
+			t.Errorf("group %s admits more than CIDRs: %+v", aws.ToString(g.GroupId), perm)
+		}
+	}
+	if want := []string{"tcp 443-443 " + cidr}; !slices.Equal(from, want) {
+		t.Errorf("group %s admits %q, want %q", aws.ToString(g.GroupId), from, want)
+	}
+	return aws.ToString(g.GroupId)
+}
+
 func tagsOf(tags []types.Tag) map[string]string {
 	m := map[string]string{}
 	for _, tag := range tags {
@@ -178,9 +210,11 @@ func TestApplyHealsBrokenOnDemandMSK(t *testing.T) {
 			t.Errorf("%s endpoint: private DNS %v, subnets %v; want on, %v", service, aws.ToBool(e.PrivateDnsEnabled), e.SubnetIds, w.Private.IDs())
 		}
 	}
-	rules := groupRules(t, client, w.ClusterSG.ID, w.ClusterSG.ID, 443, false)
-	if len(rules) != 1 || tagsOf(rules[0].Tags)["vpcmedic:managed"] != "true" {
-		t.Errorf("443 ingress rules from the cluster group: %+v, want one tagged vpcmedic:managed", rules)
+	group := endpointGroup(t, client, w.VPC.ID, w.VPC.CIDR)
+	for _, service := range []string{"lambda", "sts"} {
+		if e := endpoints[service][0]; len(e.Groups) != 1 || aws.ToString(e.Groups[0].GroupId) != group {
+			t.Errorf("%s endpoint groups %+v, want only %s", service, e.Groups, group)
+		}
 	}
 
 	// The same event delivered again: everything is found, nothing made.
@@ -199,8 +233,8 @@ func TestApplyHealsBrokenOnDemandMSK(t *testing.T) {
 	if got := liveEndpoints(t, client, w.VPC.ID); len(got["lambda"]) != 1 || len(got["sts"]) != 1 {
 		t.Errorf("after the second run: %d lambda and %d sts endpoints, want 1 each", len(got["lambda"]), len(got["sts"]))
 	}
-	if got := groupRules(t, client, w.ClusterSG.ID, w.ClusterSG.ID, 443, false); len(got) != 1 {
-		t.Errorf("after the second run: %d 443 ingress rules, want 1", len(got))
+	if again := endpointGroup(t, client, w.VPC.ID, w.VPC.CIDR); again != group {
+		t.Errorf("after the second run the endpoints' group is %s, want %s", again, group)
 	}
 }
 
@@ -290,9 +324,7 @@ func TestRetryAfterAFaultFinishesWithoutDuplicates(t *testing.T) {
 			t.Errorf("%d %s endpoints, want 1", len(eps), service)
 		}
 	}
-	if got := groupRules(t, client, w.ClusterSG.ID, w.ClusterSG.ID, 443, false); len(got) != 1 {
-		t.Errorf("%d 443 ingress rules, want 1", len(got))
-	}
+	endpointGroup(t, client, w.VPC.ID, w.VPC.CIDR)
 	if errs := errorFindings(diagnose(t, client, w)); len(errs) > 0 {
 		t.Errorf("after the retry the checks still report:\n%s", strings.Join(errs, "\n"))
 	}

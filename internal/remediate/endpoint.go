@@ -61,7 +61,13 @@ func (r *run) createEndpoint(ctx context.Context, c plan.Change) (Outcome, error
 	}
 	if kind == types.VpcEndpointTypeInterface {
 		in.SubnetIds = c.SubnetIDs
-		in.SecurityGroupIds = c.GroupIDs
+		for _, g := range c.GroupIDs {
+			real, ok := r.group(g)
+			if !ok {
+				return Outcome{Status: report.ChangeSkipped, Detail: fmt.Sprintf("security group %s was not created by an earlier change", g)}, nil
+			}
+			in.SecurityGroupIds = append(in.SecurityGroupIds, real)
+		}
 		in.PrivateDnsEnabled = aws.Bool(c.PrivateDNS)
 	} else {
 		in.RouteTableIds = c.RouteTableIDs

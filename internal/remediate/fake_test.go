@@ -30,6 +30,8 @@ type fake struct {
 	allocateAddress            func(*ec2.AllocateAddressInput) (*ec2.AllocateAddressOutput, error)
 	describeNatGateways        func(*ec2.DescribeNatGatewaysInput) (*ec2.DescribeNatGatewaysOutput, error)
 	createNatGateway           func(*ec2.CreateNatGatewayInput) (*ec2.CreateNatGatewayOutput, error)
+	describeSecurityGroups     func(*ec2.DescribeSecurityGroupsInput) (*ec2.DescribeSecurityGroupsOutput, error)
+	createSecurityGroup        func(*ec2.CreateSecurityGroupInput) (*ec2.CreateSecurityGroupOutput, error)
 
 	// calls names every operation called, in order.
 	calls []string
@@ -256,4 +258,20 @@ func (f *fake) DescribeNatGateways(_ context.Context, in *ec2.DescribeNatGateway
 func (f *fake) CreateNatGateway(_ context.Context, in *ec2.CreateNatGatewayInput, _ ...func(*ec2.Options)) (*ec2.CreateNatGatewayOutput, error) {
 	f.calls = append(f.calls, "CreateNatGateway")
 	return f.createNatGateway(in)
+}
+
+func (f *fake) DescribeSecurityGroups(_ context.Context, in *ec2.DescribeSecurityGroupsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
+	f.calls = append(f.calls, "DescribeSecurityGroups")
+	if f.describeSecurityGroups == nil {
+		return &ec2.DescribeSecurityGroupsOutput{}, nil
+	}
+	return f.describeSecurityGroups(in)
+}
+
+func (f *fake) CreateSecurityGroup(_ context.Context, in *ec2.CreateSecurityGroupInput, _ ...func(*ec2.Options)) (*ec2.CreateSecurityGroupOutput, error) {
+	f.calls = append(f.calls, "CreateSecurityGroup")
+	if f.createSecurityGroup == nil {
+		return &ec2.CreateSecurityGroupOutput{GroupId: aws.String("sg-new")}, nil
+	}
+	return f.createSecurityGroup(in)
 }

@@ -14,7 +14,7 @@ func TestChangesNameTheActionsTheApplierDeclares(t *testing.T) {
 	nat := []string{plan.AllocateAddress, plan.CreateNATGateway}
 	var always, withNAT []string
 	for _, action := range []string{
-		plan.CreateInterfaceEndpoint, plan.CreateGatewayEndpoint, plan.AddEndpointSubnets, plan.EnableEndpointDNS,
+		plan.CreateSecurityGroup, plan.CreateInterfaceEndpoint, plan.CreateGatewayEndpoint, plan.AddEndpointSubnets, plan.EnableEndpointDNS,
 		plan.AuthorizeIngress, plan.AuthorizeEgress, plan.CreateRoute, plan.EnableVPCAttribute,
 		plan.AllocateAddress, plan.CreateNATGateway,
 	} {

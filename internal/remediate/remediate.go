@@ -1,8 +1,9 @@
 // Package remediate applies a plan of changes to EC2, idempotently: right
 // before each change it re-reads the resource and leaves alone what already
 // holds, so a retried or duplicated event never creates anything twice. It
-// only creates and adds: it never deletes or replaces, never opens ingress to
-// a CIDR, and creates NAT gateways and Elastic IPs only when
+// only creates and adds: it never deletes or replaces, opens ingress to a CIDR
+// only from the VPC's own blocks to the group of the endpoints it creates,
+// and creates NAT gateways and Elastic IPs only when
 // AllowNATCreation is set. Everything it creates is tagged at creation with
 // the finding that caused it.
 //
@@ -76,6 +77,8 @@ type EC2 interface {
 	ec2.DescribeSecurityGroupRulesAPIClient
 	ec2.DescribeRouteTablesAPIClient
 	ec2.DescribeNatGatewaysAPIClient
+	ec2.DescribeSecurityGroupsAPIClient
+	CreateSecurityGroup(context.Context, *ec2.CreateSecurityGroupInput, ...func(*ec2.Options)) (*ec2.CreateSecurityGroupOutput, error)
 	DescribeAddresses(context.Context, *ec2.DescribeAddressesInput, ...func(*ec2.Options)) (*ec2.DescribeAddressesOutput, error)
 	AllocateAddress(context.Context, *ec2.AllocateAddressInput, ...func(*ec2.Options)) (*ec2.AllocateAddressOutput, error)
 	CreateNatGateway(context.Context, *ec2.CreateNatGatewayInput, ...func(*ec2.Options)) (*ec2.CreateNatGatewayOutput, error)
@@ -96,10 +99,12 @@ var actions = []string{
 	"ec2:AuthorizeSecurityGroupEgress",
 	"ec2:AuthorizeSecurityGroupIngress",
 	"ec2:CreateRoute",
+	"ec2:CreateSecurityGroup",
 	"ec2:CreateTags",
 	"ec2:CreateVpcEndpoint",
 	"ec2:DescribeRouteTables",
 	"ec2:DescribeSecurityGroupRules",
+	"ec2:DescribeSecurityGroups",
 	"ec2:DescribeVpcAttribute",
 	"ec2:DescribeVpcEndpoints",
 	"ec2:ModifyVpcAttribute",
@@ -276,6 +281,8 @@ type run struct {
 	natStates map[string]types.NatGatewayState
 	// lastEndpointMutation is when the previous endpoint mutation ended.
 	lastEndpointMutation time.Time
+	// groups maps the plan's placeholder security group IDs to real ones.
+	groups map[string]string
 	// pending are the outcomes (by index) whose endpoint must become
 	// available.
 	pending []int
@@ -298,6 +305,8 @@ func (r *run) apply(ctx context.Context, c plan.Change) (Outcome, error) {
 		err error
 	)
 	switch c.Action {
+	case plan.CreateSecurityGroup:
+		o, err = r.createSecurityGroup(ctx, c)
 	case plan.CreateInterfaceEndpoint, plan.CreateGatewayEndpoint:
 		o, err = r.createEndpoint(ctx, c)
 	case plan.AddEndpointSubnets:
@@ -332,6 +341,8 @@ func validate(c plan.Change, allowNAT bool) error {
 		if c.VPCID == "" || c.ServiceName == "" || c.EndpointID == "" {
 			return fmt.Errorf("%w: the change names no VPC, service or endpoint", ErrRefused)
 		}
+	case plan.CreateSecurityGroup:
+		return validateGroup(c)
 	case plan.AddEndpointSubnets, plan.EnableEndpointDNS:
 		if c.EndpointID == "" {
 			return fmt.Errorf("%w: the change names no endpoint", ErrRefused)
@@ -381,6 +392,8 @@ func describe(c plan.Change, endpointID string) string {
 		}
 		return fmt.Sprintf("create an interface endpoint for %s in %s (subnets %s, groups %s, private DNS %s, %s)",
 			c.ServiceName, c.VPCID, strings.Join(c.SubnetIDs, ", "), strings.Join(c.GroupIDs, ", "), dns, policy)
+	case plan.CreateSecurityGroup:
+		return fmt.Sprintf("create security group %s in %s admitting TCP %d from %s", plan.EndpointGroupName, c.VPCID, c.Port, strings.Join(c.CIDRs, ", "))
 	case plan.CreateGatewayEndpoint:
 		return fmt.Sprintf("create a gateway endpoint for %s in %s (route tables %s)", c.ServiceName, c.VPCID, strings.Join(c.RouteTableIDs, ", "))
 	case plan.AddEndpointSubnets:

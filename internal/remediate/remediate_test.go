@@ -390,6 +390,9 @@ func TestRefusals(t *testing.T) {
 		{"an Elastic IP without AllowNatCreation", natChanges()[0], "only when AllowNatCreation is true"},
 		{"a route to an internet gateway", plan.Change{Action: plan.CreateRoute, RouteTableIDs: []string{"rtb-a"}, NATGatewayID: "igw-1"}, "existing NAT gateway"},
 		{"another VPC attribute", attribute("enableNetworkAddressUsageMetrics"), "only enableDnsSupport and enableDnsHostnames"},
+		{"an endpoint group open to the world", endpointGroupChange("0.0.0.0/0"), "only opened from a VPC's IPv4 blocks"},
+		{"an endpoint group open wider than a VPC block", endpointGroupChange("10.0.0.0/8"), "only opened from a VPC's IPv4 blocks"},
+		{"an endpoint group open to IPv6", endpointGroupChange("::/0"), "only opened from a VPC's IPv4 blocks"},
 	}
 	for _, tt := range tests {
 		for _, dryRun := range []bool{false, true} {

@@ -17,6 +17,13 @@ import (
 // the group already allows the traffic.
 func (r *run) authorize(ctx context.Context, c plan.Change) (Outcome, error) {
 	egress := c.Action == plan.AuthorizeEgress
+	for _, id := range []*string{&c.GroupID, &c.PeerGroupID} {
+		real, ok := r.group(*id)
+		if !ok {
+			return Outcome{Status: report.ChangeSkipped, Detail: fmt.Sprintf("security group %s was not created by an earlier change", *id)}, nil
+		}
+		*id = real
+	}
 	rules, err := r.describeRules(ctx, c.GroupID)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("describe rules of %s: %w", c.GroupID, err)

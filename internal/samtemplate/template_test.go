@@ -451,7 +451,7 @@ func decode(t *testing.T, raw json.RawMessage, into any) {
 func TestRemediationIsNarrowedByConditions(t *testing.T) {
 	tmpl := projectTemplate(t)
 	created := map[string][]string{ // condition -> the created resource types to find
-		"Remediate":        {"ec2:CreateVpcEndpoint vpc-endpoint"},
+		"Remediate":        {"ec2:CreateVpcEndpoint vpc-endpoint", "ec2:CreateSecurityGroup security-group"},
 		"RemediateWithNat": {"ec2:AllocateAddress elastic-ip", "ec2:CreateNatGateway natgateway"},
 	}
 	for _, fn := range tmpl.Functions {
