@@ -9,6 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -262,5 +263,20 @@ func TestWholeLines(t *testing.T) {
 	got := wholeLines(s, 100)
 	if !strings.HasPrefix(got, strings.Repeat("line of text\n", 4)+"\n(and 6 more lines") || !strings.HasSuffix(got, ")\n") || len(got) > 100 {
 		t.Errorf("wholeLines = %q (%d bytes)", got, len(got))
+	}
+}
+
+func TestReportLocationNamesTheLogStreamAndRequest(t *testing.T) {
+	if got := reportLocation(t.Context()); !strings.Contains(got, "logged by the run") || !strings.Contains(got, `"alert report"`) {
+		t.Errorf("outside Lambda: %q", got)
+	}
+	t.Setenv("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/vpcmedic-sweep")
+	t.Setenv("AWS_LAMBDA_LOG_STREAM_NAME", "2026/12/02/[$LATEST]abc")
+	ctx := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+	got := reportLocation(ctx)
+	for _, want := range []string{"/aws/lambda/vpcmedic-sweep", "2026/12/02/[$LATEST]abc", "request ID req-1", `"alert report"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("in Lambda: %q lacks %q", got, want)
+		}
 	}
 }
