@@ -78,7 +78,11 @@ type App struct {
 	// CallerARN returns the ARN vpcmedic runs as (sts:GetCallerIdentity),
 	// to recognise its own changes.
 	CallerARN func(context.Context) (string, error)
-	Log       *slog.Logger
+	// OwnRoleARNs are the roles of all of vpcmedic's functions
+	// (VPCMEDIC_ROLE_ARNS): a change one function makes is never a trigger
+	// for another.
+	OwnRoleARNs []string
+	Log         *slog.Logger
 
 	callerOnce sync.Once
 	caller     string
@@ -173,7 +177,13 @@ func (a *App) Run(ctx context.Context, t trail.Trigger) (report.Report, error) {
 
 // ownChange returns why the trigger is vpcmedic's own change, if it is.
 func (a *App) ownChange(ctx context.Context, t trail.Trigger) (string, error) {
-	if t.Actor == nil || a.CallerARN == nil {
+	if t.Actor == nil {
+		return "", nil
+	}
+	if role, ok := t.Actor.MadeByAny(a.OwnRoleARNs); ok {
+		return fmt.Sprintf("made by vpcmedic's role %s (%s): its own change", role, t.Actor.ARN), nil
+	}
+	if a.CallerARN == nil {
 		return "", nil
 	}
 	a.callerOnce.Do(func() { a.caller, a.callerErr = a.CallerARN(ctx) })

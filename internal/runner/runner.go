@@ -78,6 +78,7 @@ func Build(ctx context.Context, function string, log *slog.Logger, instrument fu
 	if awsCfg.Region == "" {
 		return nil, errors.New("no AWS Region: set AWS_REGION")
 	}
+	WithTimeouts(&awsCfg, AttemptTimeout, OperationTimeout)
 	if instrument != nil {
 		instrument(&awsCfg)
 	}
@@ -111,9 +112,22 @@ func Build(ctx context.Context, function string, log *slog.Logger, instrument fu
 			}
 			return aws.ToString(out.Arn), nil
 		},
-		Log: log,
+		OwnRoleARNs: ownRoles(os.Getenv("VPCMEDIC_ROLE_ARNS")),
+		Log:         log,
 	}
 	return d, nil
+}
+
+// ownRoles are the roles of vpcmedic's functions, comma-separated (set
+// by the template): changes made by any of them are vpcmedic's own.
+func ownRoles(list string) []string {
+	var out []string
+	for _, r := range strings.Split(list, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // applier makes changes only in remediate mode: in alarm mode the

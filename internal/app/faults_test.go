@@ -1,0 +1,192 @@
+package app_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/vpcmedic/vpcmedic/internal/app"
+	"github.com/vpcmedic/vpcmedic/internal/emulator"
+	"github.com/vpcmedic/vpcmedic/internal/faults"
+	"github.com/vpcmedic/vpcmedic/internal/remediate"
+	"github.com/vpcmedic/vpcmedic/internal/report"
+	"github.com/vpcmedic/vpcmedic/internal/runner"
+	"github.com/vpcmedic/vpcmedic/internal/scenario"
+)
+
+// behindFaults puts a fault-injecting proxy between the functions and the
+// emulator.
+func behindFaults(t *testing.T, srv *emulator.Server) *faults.Proxy {
+	t.Helper()
+	p, err := faults.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	t.Setenv("AWS_ENDPOINT_URL", p.URL)
+	return p
+}
+
+// buildWithTimeouts is buildFromEnv with shorter client timeouts, so that
+// a stall costs the test seconds rather than the production half-minute.
+func buildWithTimeouts(t *testing.T, function string, attempt, operation time.Duration) *runner.Deps {
+	t.Helper()
+	d, err := runner.Build(t.Context(), function, slog.New(slog.NewTextHandler(t.Output(), nil)), func(cfg *aws.Config) {
+		runner.WithTimeouts(cfg, attempt, operation)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestEveryVpcmedicRoleIsItsOwn(t *testing.T) {
+	srv, f := seededAccount(t)
+	useEmulatorEnv(t, srv)
+	roles := []string{"vpcmedic-OnLambdaChangeFunctionRole-A1", "vpcmedic-OnNetworkChangeFunctionRole-B2", "vpcmedic-SweepFunctionRole-C3"}
+	var arns []string
+	for _, r := range roles {
+		arns = append(arns, "arn:aws:iam::"+emulator.Account+":role/"+r)
+	}
+	t.Setenv("VPCMEDIC_ROLE_ARNS", strings.Join(arns, ","))
+	d := buildFromEnv(t, app.OnLambdaChange)
+	session := func(role string) map[string]any {
+		return map[string]any{
+			"type":      "AssumedRole",
+			"arn":       "arn:aws:sts::" + emulator.Account + ":assumed-role/" + role + "/" + role + "-session",
+			"accountId": emulator.Account,
+			"sessionContext": map[string]any{"sessionIssuer": map[string]any{
+				"type": "Role", "arn": "arn:aws:iam::" + emulator.Account + ":role/" + role, "userName": role,
+			}},
+		}
+	}
+	for _, role := range roles {
+		t.Run(role, func(t *testing.T) {
+			rep := handle(t, d, withIdentity(t, ordersCreated(t, f), session(role)))
+			wantSkipped(t, rep, "own change")
+		})
+	}
+	t.Run("a role outside vpcmedic", func(t *testing.T) {
+		rep := handle(t, d, withIdentity(t, ordersCreated(t, f), session("vpcmedic-Deployer")))
+		wantWorkloads(t, rep, esm(f.Orders.ESM.UUID, f.Orders.VPC.ID))
+	})
+}
+
+// A stalled DescribeVpcs fails the run on the client's timeouts, long
+// before the invocation's own deadline, with nothing paged; the retry pages
+// the broken workload once.
+func TestStalledCallFailsTheRunAndTheRetryPages(t *testing.T) {
+	srv := emulator.Shared(t)
+	s := scenario.New(srv.MustConfig(t), scenario.WithContext(t.Context()))
+	w := scenario.HealthyOnDemandMSK(s)
+	s.DeleteNAT(w.NATs[0])
+	if err := s.Err(); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	oc := newOncall(t, srv)
+	useEmulatorEnv(t, srv)
+	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
+	p := behindFaults(t, srv)
+	d := buildWithTimeouts(t, app.OnNetworkChange, time.Second, 3*time.Second)
+	event := sample(t, "on-network-change/DeleteNatGateway-az-a.json", sampleNAT, w.NATs[0].ID)
+
+	// The invocation's deadline: far beyond what the stall may cost.
+	invocation, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	defer cancel()
+	p.Inject("DescribeVpcs", faults.Stall, 10)
+	_, err := d.App.Handle(invocation, event)
+	if err == nil || app.IsTerminal(err) {
+		t.Fatalf("a stalled read gave %v, want a retryable error", err)
+	}
+	if invocation.Err() != nil {
+		t.Fatalf("the run ended with the invocation (%v), not on the client's timeouts", invocation.Err())
+	}
+	if p.Calls("DescribeVpcs") < 2 {
+		t.Errorf("%d DescribeVpcs calls: the stalled attempt was not retried", p.Calls("DescribeVpcs"))
+	}
+	if got := oc.received(t); len(got) != 0 {
+		t.Errorf("the failed run paged: %+v", got)
+	}
+
+	p.Clear("DescribeVpcs")
+	retry := buildWithTimeouts(t, app.OnNetworkChange, time.Second, 3*time.Second)
+	rep := handle(t, retry, event)
+	wantWorkloads(t, rep, esm(w.ESM.UUID, w.VPC.ID))
+	oneAlert(t, rep, oc)
+}
+
+// Throttled endpoint creations are retried by the SDK: one endpoint each,
+// never two.
+func TestThrottledEndpointCreationMakesOneEndpoint(t *testing.T) {
+	srv := emulator.Shared(t)
+	s := scenario.New(srv.MustConfig(t))
+	w := scenario.BrokenOnDemandMSK(s)
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	oc := newOncall(t, srv)
+	useEmulatorEnv(t, srv)
+	t.Setenv("MODE", "remediate")
+	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
+	p := behindFaults(t, srv)
+	d := buildFromEnv(t, app.OnLambdaChange)
+	p.Inject("CreateVpcEndpoint", faults.Throttle, 2)
+
+	rep := handle(t, d, mappingCreated(t, w.ESM))
+	if got := rep.Workloads[0]; got.Before != report.StatusBroken || got.Status != report.StatusOK {
+		t.Fatalf("before %s -> after %s, changes %+v", got.Before, got.Status, rep.Changes)
+	}
+	if eps := liveEndpoints(t, srv, w.VPC.ID); len(eps) != 2 {
+		t.Errorf("%d endpoints, want one for lambda and one for sts", len(eps))
+	}
+	if n := p.Calls("CreateVpcEndpoint"); n != 4 {
+		t.Errorf("%d CreateVpcEndpoint calls, want 2 endpoints + 2 throttled", n)
+	}
+	if alerts := oc.received(t); len(alerts) != 1 || !strings.Contains(alerts[0].Subject, "fixed") {
+		t.Errorf("alerts = %+v", alerts)
+	}
+}
+
+// Endpoints vpcmedic created that stay pending beyond its wait are an
+// outcome in progress: no BROKEN page, the workload left unverified.
+func TestEndpointsStillPendingAreNotPagedAsBroken(t *testing.T) {
+	srv := emulator.Shared(t)
+	s := scenario.New(srv.MustConfig(t))
+	w := scenario.BrokenOnDemandMSK(s)
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	oc := newOncall(t, srv)
+	useEmulatorEnv(t, srv)
+	t.Setenv("MODE", "remediate")
+	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
+	p := behindFaults(t, srv)
+	d := buildFromEnv(t, app.OnLambdaChange)
+	applier := d.App.Applier.(*remediate.Applier)
+	applier.WaitAvailable = 10 * time.Second
+	applier.EndpointSpacing = 0
+	applier.Sleep = func(context.Context, time.Duration) error { return nil }
+	p.KeepPending(100)
+
+	rep, err := d.App.Handle(t.Context(), mappingCreated(t, w.ESM))
+	t.Logf("run error: %v", err)
+	got := rep.Workloads[0]
+	if got.Before != report.StatusBroken || got.Status == report.StatusBroken {
+		t.Fatalf("before %s -> after %s, findings %+v", got.Before, got.Status, got.Findings)
+	}
+	if got.Status != report.StatusUnknown {
+		t.Errorf("after %s, want %s while the endpoints are created", got.Status, report.StatusUnknown)
+	}
+	if eps := liveEndpoints(t, srv, w.VPC.ID); len(eps) != 2 {
+		t.Errorf("%d endpoints, want lambda and sts", len(eps))
+	}
+	for _, a := range oc.received(t) {
+		if strings.Contains(strings.ToUpper(a.Subject), "BROKEN") {
+			t.Errorf("paged broken: %q", a.Subject)
+		}
+	}
+}
