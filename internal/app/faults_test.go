@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -188,5 +189,54 @@ func TestEndpointsStillPendingAreNotPagedAsBroken(t *testing.T) {
 		if strings.Contains(strings.ToUpper(a.Subject), "BROKEN") {
 			t.Errorf("paged broken: %q", a.Subject)
 		}
+	}
+}
+
+// An invocation without the time to wait for its endpoints starts none:
+// the changes are reported skipped, on-call hears of it, and the run fails
+// so that Lambda's retry, with the time, makes them.
+func TestRemediationWithoutTimeLeftIsSkippedReportedAndRetried(t *testing.T) {
+	srv := emulator.Shared(t)
+	s := scenario.New(srv.MustConfig(t))
+	w := scenario.BrokenOnDemandMSK(s)
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	oc := newOncall(t, srv)
+	useEmulatorEnv(t, srv)
+	t.Setenv("MODE", "remediate")
+	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
+	d := buildFromEnv(t, app.OnLambdaChange)
+	event := mappingCreated(t, w.ESM)
+
+	// Far less than an endpoint's 2-minute wait plus the reserve.
+	short, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	rep, err := d.App.Handle(short, event)
+	if err == nil || app.IsTerminal(err) || !errors.Is(err, remediate.ErrOutOfTime) {
+		t.Fatalf("error %v, want a retryable ErrOutOfTime", err)
+	}
+	if len(rep.Changes) == 0 {
+		t.Fatal("no change reported")
+	}
+	for _, c := range rep.Changes {
+		if c.Action != "create-interface-endpoint" {
+			continue // a change without a wait may fit
+		}
+		if c.Status != report.ChangeSkipped || !strings.Contains(c.Reason, "not enough time left in this invocation: retried") {
+			t.Errorf("change %s %s: %s", c.Action, c.Status, c.Reason)
+		}
+	}
+	if eps := liveEndpoints(t, srv, w.VPC.ID); len(eps) != 0 {
+		t.Errorf("%d endpoints created without the time to finish", len(eps))
+	}
+	if alerts := oc.received(t); len(alerts) != 1 {
+		t.Errorf("on-call received %d alerts, want the outcome once", len(alerts))
+	}
+
+	retry := buildFromEnv(t, app.OnLambdaChange)
+	rep = handle(t, retry, event)
+	if got := rep.Workloads[0]; got.Status != report.StatusOK || len(liveEndpoints(t, srv, w.VPC.ID)) != 2 {
+		t.Errorf("the retry left %s with changes %+v", got.Status, rep.Changes)
 	}
 }
