@@ -124,7 +124,8 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		if json {
 			writeJSONError(w, http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
 		} else {
-			writeQueryError(w, http.StatusServiceUnavailable, "RequestLimitExceeded", "Request limit exceeded.")
+			// A client error in EC2's list of error codes: 400-series.
+			writeQueryError(w, http.StatusBadRequest, "RequestLimitExceeded", "Request limit exceeded.")
 		}
 	case ServerError:
 		if json {
