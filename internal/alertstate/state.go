@@ -32,6 +32,7 @@ type Problem struct {
 	Fingerprint  string
 	FirstSeen    time.Time
 	LastNotified time.Time
+	version      int64 // of the stored item, for conditional writes
 }
 
 // Fingerprint summarises the error findings of a workload.

@@ -35,26 +35,6 @@ func key(pk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
 }
 
-// Handled reports whether an event was already handled to the end.
-func (t *Table) Handled(ctx context.Context, eventID string) (bool, error) {
-	out, err := t.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Name), Key: key("event#" + eventID), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return false, fmt.Errorf("read event %s from %s: %w", eventID, t.Name, err)
-	}
-	return len(out.Item) > 0, nil
-}
-
-// MarkHandled records that an event was handled to the end. It is called
-// only after a successful run, so that a failed run is retried in full.
-func (t *Table) MarkHandled(ctx context.Context, eventID string, now time.Time) error {
-	item := key("event#" + eventID)
-	item["expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(eventTTL).Unix(), 10)}
-	if _, err := t.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.Name), Item: item}); err != nil {
-		return fmt.Errorf("record event %s in %s: %w", eventID, t.Name, err)
-	}
-	return nil
-}
-
 // Problem returns the open problem of a workload, or nil.
 func (t *Table) Problem(ctx context.Context, workloadID string) (*Problem, error) {
 	out, err := t.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Name), Key: key("problem#" + workloadID), ConsistentRead: aws.Bool(true)})
@@ -68,6 +48,7 @@ func (t *Table) Problem(ctx context.Context, workloadID string) (*Problem, error
 	if v, ok := out.Item["fingerprint"].(*types.AttributeValueMemberS); ok {
 		p.Fingerprint = v.Value
 	}
+	p.version = intAttr(out.Item["version"])
 	p.FirstSeen = unixAttr(out.Item["firstSeen"])
 	p.LastNotified = unixAttr(out.Item["lastNotified"])
 	return p, nil
@@ -85,21 +66,34 @@ func unixAttr(v types.AttributeValue) time.Time {
 	return time.Unix(s, 0).UTC()
 }
 
-// Remember stores a workload's problem, or forgets it when p is nil.
-func (t *Table) Remember(ctx context.Context, workloadID string, p *Problem, now time.Time) error {
+// Remember stores a workload's problem, or forgets it when p is nil, if
+// the stored one is still known (nil: none); otherwise another run wrote it
+// first and Remember returns ErrConflict.
+func (t *Table) Remember(ctx context.Context, workloadID string, p, known *Problem, now time.Time) error {
+	var version int64
+	if known != nil {
+		version = known.version
+	}
 	if p == nil {
-		if _, err := t.DynamoDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(t.Name), Key: key("problem#" + workloadID)}); err != nil {
+		in := &dynamodb.DeleteItemInput{TableName: aws.String(t.Name), Key: key("problem#" + workloadID)}
+		if known != nil {
+			in.ConditionExpression, in.ExpressionAttributeValues = isVersion(version)
+		}
+		_, err := t.DynamoDB.DeleteItem(ctx, in)
+		if err := conflict(err); err != nil {
 			return fmt.Errorf("forget the problem of %s in %s: %w", workloadID, t.Name, err)
 		}
 		return nil
 	}
 	item := key("problem#" + workloadID)
 	item["fingerprint"] = &types.AttributeValueMemberS{Value: p.Fingerprint}
-	item["firstSeen"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(p.FirstSeen.Unix(), 10)}
-	item["lastNotified"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(p.LastNotified.Unix(), 10)}
-	item["expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(problemTTL).Unix(), 10)}
-	if _, err := t.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.Name), Item: item}); err != nil {
+	item["firstSeen"] = unixValue(p.FirstSeen)
+	item["lastNotified"] = unixValue(p.LastNotified)
+	item["version"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(version+1, 10)}
+	item["expiresAt"] = unixValue(now.Add(problemTTL))
+	if err := t.putIf(ctx, item, version, known != nil); err != nil {
 		return fmt.Errorf("remember the problem of %s in %s: %w", workloadID, t.Name, err)
 	}
+	p.version = version + 1
 	return nil
 }

@@ -1,6 +1,7 @@
 package alertstate
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -32,34 +33,68 @@ func newTable(t *testing.T) *Table {
 	return &Table{DynamoDB: db, Name: "vpcmedic-state"}
 }
 
-func TestTableRemembersEventsAndProblems(t *testing.T) {
+func TestTableClaimsEvents(t *testing.T) {
 	tbl := newTable(t)
 	ctx := t.Context()
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	until := now.Add(2 * time.Minute)
 
-	if seen, err := tbl.Handled(ctx, "evt-1"); err != nil || seen {
-		t.Fatalf("unseen event: %v, %v", seen, err)
+	c, held, err := tbl.ClaimEvent(ctx, "evt-1", "run-a", now, until)
+	if err != nil || held || c.Status != ClaimInProgress {
+		t.Fatalf("first claim: %+v, held %v, %v", c, held, err)
 	}
-	if err := tbl.MarkHandled(ctx, "evt-1", now); err != nil {
+	if other, held, err := tbl.ClaimEvent(ctx, "evt-1", "run-b", now, until); err != nil || !held || other.Owner != "run-a" {
+		t.Fatalf("second delivery: %+v, held %v, %v", other, held, err)
+	}
+	c.MessageID = "msg-1"
+	if err := tbl.SaveClaim(ctx, c, now); err != nil {
 		t.Fatal(err)
 	}
-	if seen, err := tbl.Handled(ctx, "evt-1"); err != nil || !seen {
-		t.Fatalf("handled event: %v, %v", seen, err)
+	// run-a dies: past its deadline run-b takes over and sees the alert.
+	taken, held, err := tbl.ClaimEvent(ctx, "evt-1", "run-b", until.Add(time.Second), until.Add(time.Hour))
+	if err != nil || held || taken.MessageID != "msg-1" || taken.Owner != "run-b" {
+		t.Fatalf("take over a lapsed claim: %+v, held %v, %v", taken, held, err)
 	}
+	// The stale run can no longer write the claim.
+	c.Status = ClaimDone
+	if err := tbl.SaveClaim(ctx, c, now); !errors.Is(err, ErrConflict) {
+		t.Errorf("a stale run saved the claim: %v", err)
+	}
+	taken.Status = ClaimDone
+	if err := tbl.SaveClaim(ctx, taken, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, held, err := tbl.ClaimEvent(ctx, "evt-1", "run-b", until.Add(2*time.Hour), until.Add(3*time.Hour)); err != nil || !held {
+		t.Errorf("a done event was claimed again: held %v, %v", held, err)
+	}
+}
+
+func TestTableRemembersProblemsConditionally(t *testing.T) {
+	tbl := newTable(t)
+	ctx := t.Context()
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
 	if p, err := tbl.Problem(ctx, "esm-1"); err != nil || p != nil {
 		t.Fatalf("no problem yet: %+v, %v", p, err)
 	}
 	want := &Problem{WorkloadID: "esm-1", Fingerprint: "abc", FirstSeen: now.Add(-time.Hour), LastNotified: now}
-	if err := tbl.Remember(ctx, "esm-1", want, now); err != nil {
+	if err := tbl.Remember(ctx, "esm-1", want, nil, now); err != nil {
 		t.Fatal(err)
+	}
+	// A second run that also found no problem loses.
+	if err := tbl.Remember(ctx, "esm-1", &Problem{WorkloadID: "esm-1", Fingerprint: "abc"}, nil, now); !errors.Is(err, ErrConflict) {
+		t.Errorf("two runs both recorded a new problem: %v", err)
 	}
 	got, err := tbl.Problem(ctx, "esm-1")
 	if err != nil || got == nil || *got != *want {
 		t.Fatalf("problem = %+v, %v; want %+v", got, err, want)
 	}
-	if err := tbl.Remember(ctx, "esm-1", nil, now); err != nil {
+	stale := *got
+	if err := tbl.Remember(ctx, "esm-1", nil, got, now); err != nil {
 		t.Fatal(err)
+	}
+	if err := tbl.Remember(ctx, "esm-1", &Problem{WorkloadID: "esm-1", Fingerprint: "def"}, &stale, now); !errors.Is(err, ErrConflict) {
+		t.Errorf("a stale run rewrote a forgotten problem: %v", err)
 	}
 	if p, err := tbl.Problem(ctx, "esm-1"); err != nil || p != nil {
 		t.Errorf("forgotten problem: %+v, %v", p, err)
@@ -68,7 +103,42 @@ func TestTableRemembersEventsAndProblems(t *testing.T) {
 
 func TestTableErrorsNameTheTable(t *testing.T) {
 	tbl := &Table{DynamoDB: dynamodb.NewFromConfig(emulator.Shared(t).MustConfig(t)), Name: "missing"}
-	if _, err := tbl.Handled(t.Context(), "evt-1"); err == nil || !strings.Contains(err.Error(), "missing") {
+	if _, _, err := tbl.ClaimEvent(t.Context(), "evt-1", "run-a", time.Now(), time.Now()); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestTableLeasesVPCs(t *testing.T) {
+	tbl := newTable(t)
+	ctx := t.Context()
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	until := now.Add(time.Minute)
+
+	if _, held, err := tbl.Lease(ctx, "vpc-1", "run-a", now, until); err != nil || held {
+		t.Fatalf("first lease: held %v, %v", held, err)
+	}
+	other, held, err := tbl.Lease(ctx, "vpc-1", "run-b", now, until)
+	if err != nil || !held || other.Owner != "run-a" || !other.Until.Equal(until) {
+		t.Fatalf("second run: %+v, held %v, %v", other, held, err)
+	}
+	if _, held, err := tbl.Lease(ctx, "vpc-2", "run-b", now, until); err != nil || held {
+		t.Errorf("another VPC: held %v, %v", held, err)
+	}
+	// A stale release by another run does not free the VPC.
+	if err := tbl.Release(ctx, "vpc-1", "run-b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, held, _ := tbl.Lease(ctx, "vpc-1", "run-b", now, until); !held {
+		t.Error("run-b released run-a's lease")
+	}
+	if err := tbl.Release(ctx, "vpc-1", "run-a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, held, err := tbl.Lease(ctx, "vpc-1", "run-b", now, until); err != nil || held {
+		t.Errorf("after release: held %v, %v", held, err)
+	}
+	// run-b dies holding it: past its time run-c takes it.
+	if _, held, err := tbl.Lease(ctx, "vpc-1", "run-c", until.Add(time.Second), until.Add(time.Minute)); err != nil || held {
+		t.Errorf("a lapsed lease: held %v, %v", held, err)
 	}
 }

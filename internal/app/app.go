@@ -128,51 +128,59 @@ func (a *App) Run(ctx context.Context, t trail.Trigger) (report.Report, error) {
 		}
 		return rep, &TerminalError{Err: fmt.Errorf("%s handles %s events, not %s %s (event %s)%s", a.Function, want[0], t.Source, t.EventName, t.EventID, also)}
 	}
-	for _, skipIf := range []func(context.Context, trail.Trigger) (string, error){a.ownChange, a.duplicate} {
-		if rep.Trigger.Skip != "" {
-			break
-		}
-		skip, err := skipIf(ctx, t)
-		if err != nil {
+	// The event itself may say there is nothing to do (a failed call).
+	skip, err := rep.Trigger.Skip, error(nil)
+	if skip == "" {
+		if skip, err = a.ownChange(ctx, t); err != nil {
 			return rep, err
 		}
-		rep.Trigger.Skip = skip
 	}
-	if rep.Trigger.Skip != "" {
-		log.Info("skipped", "reason", rep.Trigger.Skip)
-		return rep, nil
-	}
-	workloads, skip, err := a.resolve(ctx, rep.Trigger)
-	if err != nil {
-		return rep, err
+	var claim *alertstate.Claim
+	if skip == "" {
+		if claim, skip, err = a.claimEvent(ctx, t); err != nil {
+			return rep, err
+		}
 	}
 	if skip != "" {
 		rep.Trigger.Skip = skip
 		log.Info("skipped", "reason", skip)
 		return rep, nil
 	}
+	err = a.runClaimed(ctx, log, claim, &rep)
+	return rep, a.finishClaim(ctx, log, claim, rep, err)
+}
+
+// runClaimed runs the pipeline on an event this run has claimed: on-call
+// is told before anything is remembered, so that a failed publish leaves
+// the retry to tell them.
+func (a *App) runClaimed(ctx context.Context, log *slog.Logger, claim *alertstate.Claim, rep *report.Report) error {
+	workloads, skip, err := a.resolve(ctx, rep.Trigger)
+	if err != nil {
+		return err
+	}
+	if skip != "" {
+		rep.Trigger.Skip = skip
+		log.Info("skipped", "reason", skip)
+		return nil
+	}
 	log.Info("resolved workloads", "count", len(workloads))
-	remediationErr, err := a.check(ctx, log, &rep, workloads)
+	remediationErr, err := a.check(ctx, log, rep, workloads)
 	if err != nil {
-		return rep, err
+		return err
 	}
-	if err := a.classify(ctx, log, &rep); err != nil {
-		return rep, err
-	}
-	alert, err := a.Notifier.Send(ctx, a.Config.Mode, rep)
+	memories, err := a.classify(ctx, log, rep)
 	if err != nil {
-		return rep, err
+		return err
 	}
-	if alert != nil {
-		rep.Alert = alert
-		log.Info("alert sent", "subject", alert.Subject, "messageId", alert.MessageID)
+	if err := a.alert(ctx, log, claim, rep); err != nil {
+		return err
+	}
+	if err := a.remember(ctx, log, claim, memories); err != nil {
+		return err
 	}
 	// A change that failed makes the run fail after on-call heard of it, so
 	// that Lambda retries and the retry finishes the job.
-	if remediationErr != nil {
-		return rep, remediationErr
-	}
-	return rep, a.markHandled(ctx, rep.Trigger)
+	return remediationErr
 }
 
 // ownChange returns why the trigger is vpcmedic's own change, if it is.
@@ -303,7 +311,7 @@ func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, w
 		recordBefore(results)
 	}
 	if a.Config.Mode == config.ModeRemediate && a.Applier != nil {
-		applyErr = a.remediate(ctx, log, rep.Trigger, results)
+		results, applyErr = a.remediateVPCs(ctx, log, rep.Trigger, results)
 	} else {
 		for _, r := range results {
 			for _, c := range r.plan.Changes {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/vpcmedic/vpcmedic/internal/check"
@@ -33,6 +34,11 @@ func recordBefore(results []*result) {
 // when a change failed (after recording every outcome), so the retry
 // finishes the job; observe-first keeps it from creating anything twice.
 func (a *App) remediate(ctx context.Context, log *slog.Logger, t trail.Trigger, results []*result) error {
+	release, err := a.leaseVPCs(ctx, log, results)
+	if err != nil {
+		return err
+	}
+	defer release()
 	scope := &plan.Scope{AllowedVPCs: a.Config.AllowedVPCs, MaxChanges: a.Config.MaxChanges}
 	var errs []error
 	touched := map[string]bool{}
@@ -76,6 +82,7 @@ func (a *App) remediate(ctx context.Context, log *slog.Logger, t trail.Trigger, 
 // is failed.
 func (a *App) recheck(ctx context.Context, log *slog.Logger, results []*result, touched map[string]bool) error {
 	fresh := map[string]bool{}
+	var stillBroken []error
 	for _, r := range results {
 		vpc := r.target.Workload.Network.VPCID
 		if !touched[vpc] {
@@ -108,12 +115,36 @@ func (a *App) recheck(ctx context.Context, log *slog.Logger, results []*result, 
 				left = append(left, f.Check)
 			}
 		}
+		failed := 0
 		for i, c := range r.changes {
 			if c.Status == report.ChangeCreated {
 				r.changes[i].Status = report.ChangeFailed
 				r.changes[i].Reason += "; made, but the re-check still finds " + strings.Join(left, ", ")
+				failed++
+			}
+		}
+		if failed > 0 && answered(r.plan.Changes, r.report.Findings) {
+			// A gap the changes were made for is still open: fail the run
+			// so that it is retried or dead-lettered.
+			stillBroken = append(stillBroken, fmt.Errorf("%s is still broken after %d changes: %s", r.target.Workload.ID, failed, strings.Join(left, ", ")))
+		}
+	}
+	return errors.Join(stillBroken...)
+}
+
+// answered reports whether an error finding left is one the planned
+// changes were made for (and not, say, a gap vpcmedic only recommends
+// closing).
+func answered(changes []plan.Change, findings []report.Finding) bool {
+	for _, f := range findings {
+		if f.Severity != report.SeverityError {
+			continue
+		}
+		for _, c := range changes {
+			if slices.Contains(c.CheckIDs, f.CheckID) {
+				return true
 			}
 		}
 	}
-	return nil
+	return false
 }

@@ -2,13 +2,23 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/vpcmedic/vpcmedic/internal/alertstate"
 	"github.com/vpcmedic/vpcmedic/internal/report"
 	"github.com/vpcmedic/vpcmedic/internal/trail"
 )
+
+// longestRun is the longest a Lambda function runs (its largest timeout):
+// the claim of a run without a deadline lapses after it.
+const longestRun = 15 * time.Minute
 
 func (a *App) now() time.Time {
 	if a.Now != nil {
@@ -17,39 +27,106 @@ func (a *App) now() time.Time {
 	return time.Now().UTC()
 }
 
-// duplicate says why an event needs no work when it was handled before
-// (EventBridge delivers some events more than once).
-func (a *App) duplicate(ctx context.Context, t trail.Trigger) (string, error) {
-	if a.State == nil || t.EventID == "" {
-		return "", nil
+// runID names this run in the claims it takes: the Lambda request ID,
+// which Lambda keeps when it retries a failed invocation, so that a retry
+// takes over the claim its first try left.
+func runID(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		return lc.AwsRequestID
 	}
-	handled, err := a.State.Handled(ctx, t.EventID)
-	if err != nil || !handled {
-		return "", err
-	}
-	return "event " + t.EventID + " was already handled (a duplicate delivery)", nil
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "run-" + hex.EncodeToString(b)
 }
 
-// markHandled records a run that went to the end.
-func (a *App) markHandled(ctx context.Context, t trail.Trigger) error {
-	if a.State == nil || t.EventID == "" {
-		return nil
+// until is when what this run holds lapses: its deadline, after which
+// Lambda has stopped it.
+func (a *App) until(ctx context.Context) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d.UTC()
 	}
-	return a.State.MarkHandled(ctx, t.EventID, a.now())
+	return a.now().Add(longestRun)
+}
+
+// claimEvent takes the event for this run before anything is done, so
+// that of several deliveries of one event (EventBridge delivers some more
+// than once, at once) one acts. It returns why there is nothing to do when
+// another run has the event.
+func (a *App) claimEvent(ctx context.Context, t trail.Trigger) (*alertstate.Claim, string, error) {
+	if a.State == nil || t.EventID == "" {
+		return nil, "", nil
+	}
+	c, held, err := a.State.ClaimEvent(ctx, t.EventID, runID(ctx), a.now(), a.until(ctx))
+	if err != nil || !held {
+		return c, "", err
+	}
+	how := "being handled"
+	if c.Status != alertstate.ClaimInProgress {
+		how = "already handled"
+	}
+	return nil, fmt.Sprintf("event %s is %s by %s (a duplicate delivery)", t.EventID, how, orUnknown(c.Owner)), nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "an earlier run"
+	}
+	return s
+}
+
+// finishClaim marks the event done with the run's outcome, or failed so
+// that Lambda's retry takes it over; it returns the run's error.
+func (a *App) finishClaim(ctx context.Context, log *slog.Logger, c *alertstate.Claim, rep report.Report, runErr error) error {
+	if c == nil {
+		return runErr
+	}
+	c.Status, c.Outcome = alertstate.ClaimDone, outcome(rep)
+	if runErr != nil && !IsTerminal(runErr) {
+		c.Status, c.Outcome = alertstate.ClaimFailed, runErr.Error()
+	}
+	if err := a.State.SaveClaim(ctx, c, a.now()); err != nil {
+		if runErr != nil {
+			// The retry, under the same request ID, takes the claim over.
+			log.Warn("could not release the event", "error", err.Error())
+			return runErr
+		}
+		return err
+	}
+	return runErr
+}
+
+func outcome(rep report.Report) string {
+	if rep.Trigger.Skip != "" {
+		return "skipped: " + rep.Trigger.Skip
+	}
+	s := fmt.Sprintf("checked %d workloads", len(rep.Workloads))
+	if rep.Alert != nil {
+		s += ", alert " + rep.Alert.MessageID
+	}
+	return s
+}
+
+// memory is what a run will remember of one workload once on-call has
+// been told.
+type memory struct {
+	workload        string
+	known, remember *alertstate.Problem
 }
 
 // classify compares each workload's verdict with the problem remembered
 // for it: the report says which problems are new, ongoing or recovered,
-// and only those the paging rule cares about page.
-func (a *App) classify(ctx context.Context, log *slog.Logger, rep *report.Report) error {
+// and only those the paging rule cares about page. It writes nothing: the
+// memory is written after the alert went out.
+func (a *App) classify(ctx context.Context, log *slog.Logger, rep *report.Report) ([]memory, error) {
 	if a.State == nil {
-		return nil
+		return nil, nil
 	}
+	var out []memory
 	for i := range rep.Workloads {
 		w := &rep.Workloads[i]
 		known, err := a.State.Problem(ctx, w.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		state, remember := alertstate.Classify(*w, known, a.now(), a.Config.RenotifyAfter)
 		w.Problem = state
@@ -57,10 +134,50 @@ func (a *App) classify(ctx context.Context, log *slog.Logger, rep *report.Report
 			log.Info("problem state", "workload", w.ID, "state", state)
 		}
 		if remember != known {
-			if err := a.State.Remember(ctx, w.ID, remember, a.now()); err != nil {
-				return err
-			}
+			out = append(out, memory{workload: w.ID, known: known, remember: remember})
 		}
 	}
-	return nil
+	return out, nil
+}
+
+// alert publishes the run's alert, unless an earlier try of the event
+// already did and failed before remembering it: that alert stands. The
+// claim records the message ID as soon as SNS accepted it.
+func (a *App) alert(ctx context.Context, log *slog.Logger, c *alertstate.Claim, rep *report.Report) error {
+	if c != nil && c.MessageID != "" && !c.Remembered {
+		log.Info("alert already sent for this event", "messageId", c.MessageID)
+		rep.Alert = &report.Alert{MessageID: c.MessageID}
+		return nil
+	}
+	alert, err := a.Notifier.Send(ctx, a.Config.Mode, *rep)
+	if err != nil || alert == nil {
+		return err
+	}
+	rep.Alert = alert
+	log.Info("alert sent", "subject", alert.Subject, "messageId", alert.MessageID)
+	if c == nil {
+		return nil
+	}
+	c.MessageID, c.Remembered = alert.MessageID, false
+	return a.State.SaveClaim(ctx, c, a.now())
+}
+
+// remember writes the open problems once on-call was told. A record
+// another run changed first is left as that run wrote it.
+func (a *App) remember(ctx context.Context, log *slog.Logger, c *alertstate.Claim, memories []memory) error {
+	for _, m := range memories {
+		err := a.State.Remember(ctx, m.workload, m.remember, m.known, a.now())
+		if errors.Is(err, alertstate.ErrConflict) {
+			log.Info("problem recorded by another run first", "workload", m.workload)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if c == nil || c.MessageID == "" || c.Remembered {
+		return nil
+	}
+	c.Remembered = true
+	return a.State.SaveClaim(ctx, c, a.now())
 }
