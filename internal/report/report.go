@@ -58,8 +58,9 @@ type Workload struct {
 	ID   string `json:"id"`
 	Name string `json:"name,omitempty"`
 	// Status is the verdict of the last check (the re-check after
-	// remediation); Before is the verdict found first, when they differ
-	// in meaning (set whenever a re-check ran).
+	// remediation); Before is the verdict found first, set on every
+	// workload in remediate mode (also when nothing was changed) and never
+	// in alarm mode.
 	Status Status `json:"status"`
 	Before Status `json:"before,omitempty"`
 	VPCID  string `json:"vpcId,omitempty"`
