@@ -150,8 +150,12 @@ func (a *App) alert(ctx context.Context, log *slog.Logger, c *alertstate.Claim, 
 		return nil
 	}
 	alert, err := a.Notifier.Send(ctx, a.Config.Mode, *rep)
-	if err != nil || alert == nil {
+	if err != nil {
+		rep.Alert = &report.Alert{Error: err.Error()}
 		return err
+	}
+	if alert == nil {
+		return nil
 	}
 	rep.Alert = alert
 	log.Info("alert sent", "subject", alert.Subject, "messageId", alert.MessageID)

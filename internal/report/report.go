@@ -151,10 +151,13 @@ type Change struct {
 	IAMActions []string `json:"iamActions,omitempty"`
 }
 
-// Alert records the message sent to on-call.
+// Alert records the message sent to on-call, or why it could not be sent.
 type Alert struct {
 	Subject   string `json:"subject"`
 	MessageID string `json:"messageId,omitempty"`
+	// Error says why SNS did not accept the message; the run fails so
+	// that Lambda retries it.
+	Error string `json:"error,omitempty"`
 }
 
 // Network summarises one VPC's topology as read.

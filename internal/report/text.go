@@ -64,7 +64,11 @@ func WriteText(w io.Writer, r Report) error {
 			}
 		}
 	}
-	if r.Alert != nil {
+	switch {
+	case r.Alert == nil:
+	case r.Alert.Error != "":
+		fmt.Fprintf(&b, "\nalert not sent: %s\n", r.Alert.Error)
+	default:
 		fmt.Fprintf(&b, "\nalert sent: %s\n", r.Alert.Subject)
 	}
 	_, err := io.WriteString(w, b.String())
