@@ -172,10 +172,16 @@ func (a *App) runClaimed(ctx context.Context, log *slog.Logger, claim *alertstat
 	if err != nil {
 		return err
 	}
-	if err := a.alert(ctx, log, claim, rep); err != nil {
+	holds, memories, err := a.holdPages(ctx, log, claim, rep, memories)
+	if err != nil {
 		return err
 	}
-	if err := a.remember(ctx, log, claim, memories); err != nil {
+	err = a.alert(ctx, log, claim, rep)
+	if err == nil {
+		err = a.remember(ctx, log, claim, memories)
+	}
+	holds.finish(ctx, rep, err)
+	if err != nil {
 		return err
 	}
 	// A change that failed makes the run fail after on-call heard of it, so

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -293,11 +294,12 @@ func TestMemoryRemediationsOfOneVPCTakeTurns(t *testing.T) {
 	gateB := &gatedApplier{Applier: second.App.Applier}
 	second.App.Applier = gateB
 	firstDone := make(chan struct{})
+	var letFirstGoOn sync.Once
+	proceed := func() { letFirstGoOn.Do(func() { close(gateA.proceed) }) }
 	waits := 0
 	second.App.Sleep = func(ctx context.Context, _ time.Duration) error {
-		if waits++; waits == 1 {
-			close(gateA.proceed) // the first run goes on while the second waits
-		}
+		waits++
+		proceed() // the first run goes on while the second waits
 		select {
 		case <-firstDone:
 			return nil
@@ -318,6 +320,7 @@ func TestMemoryRemediationsOfOneVPCTakeTurns(t *testing.T) {
 		t.Fatalf("the first run made no change: %v", firstErr)
 	}
 	rep, err := second.App.Handle(t.Context(), withEventID(t, mappingCreated(t, m.w.ESM), "e-second"))
+	proceed() // a second run that never waited must not leave the first one stuck
 	<-firstDone
 	if firstErr != nil || err != nil {
 		t.Fatalf("runs failed: %v; %v", firstErr, err)
@@ -336,5 +339,91 @@ func TestMemoryRemediationsOfOneVPCTakeTurns(t *testing.T) {
 	}
 	if eps := liveEndpoints(t, m.srv, m.w.VPC.ID); len(eps) != 2 {
 		t.Errorf("%d endpoints, want lambda and sts once", len(eps))
+	}
+}
+
+// problemReads counts the reads of open problems and lets a test wait
+// until a number of them happened.
+type problemReads struct {
+	alertstate.DynamoDB
+	mu    sync.Mutex
+	n     int
+	ready chan struct{}
+	want  int
+}
+
+func (p *problemReads) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	out, err := p.DynamoDB.GetItem(ctx, in, opts...)
+	if pk, ok := in.Key["pk"].(*dbtypes.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, "problem#") {
+		p.mu.Lock()
+		if p.n++; p.n == p.want {
+			close(p.ready)
+		}
+		p.mu.Unlock()
+	}
+	return out, err
+}
+
+// heldSNS holds every publish until ready is closed (or a while passed).
+type heldSNS struct {
+	notify.SNS
+	ready <-chan struct{}
+}
+
+func (h *heldSNS) Publish(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	select {
+	case <-h.ready:
+	case <-time.After(10 * time.Second):
+	}
+	return h.SNS.Publish(ctx, in, opts...)
+}
+
+// Two different events that find the same new problem at once (an ESM
+// change and a network change in its VPC, say) page it once: both read
+// the problem as unknown before either has paged, and the page hold lets
+// only one of them tell on-call.
+func TestMemoryTwoEventsFindingOneProblemPageOnce(t *testing.T) {
+	m := newMemoryAccount(t)
+	createTable(t, m.srv, "vpcmedic-state")
+	publishes := &countingSNS{}
+	reads := &problemReads{ready: make(chan struct{}), want: 2}
+	runs := []*runner.Deps{m.deps(t, "vpcmedic-state", "alarm", publishes), m.deps(t, "vpcmedic-state", "alarm", publishes)}
+	for _, d := range runs {
+		reads.DynamoDB = d.App.State.DynamoDB
+		d.App.State.DynamoDB = reads
+		d.App.Notifier.SNS = &heldSNS{SNS: d.App.Notifier.SNS, ready: reads.ready}
+		d.App.Sleep = func(ctx context.Context, _ time.Duration) error {
+			select {
+			case <-time.After(20 * time.Millisecond):
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	reports := make([]report.Report, len(runs))
+	errs := make([]error, len(runs))
+	var wg sync.WaitGroup
+	for i, d := range runs {
+		wg.Go(func() {
+			reports[i], errs[i] = d.App.Handle(t.Context(), withEventID(t, mappingCreated(t, m.w.ESM), fmt.Sprintf("e-finding-%d", i)))
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	for _, rep := range reports {
+		for _, w := range rep.Workloads {
+			states = append(states, w.Problem)
+		}
+	}
+	slices.Sort(states)
+	if got := publishes.accepted.Load(); got != 1 || !slices.Equal(states, []string{alertstate.New, alertstate.Ongoing}) {
+		t.Errorf("%d alerts, problem states %v; want 1 alert, one run paging it new and the other finding it ongoing", got, states)
+	}
+	if p := problemOf(t, runs[0], m.w.ESM.UUID); p == nil {
+		t.Error("the problem is not remembered")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vpcmedic/vpcmedic/internal/alertstate"
 	"github.com/vpcmedic/vpcmedic/internal/rolepolicy"
 	"github.com/vpcmedic/vpcmedic/internal/simulate"
 )
@@ -68,16 +69,25 @@ func plannedVPCs(results []*result) []string {
 // lease takes one VPC, waiting while another run holds it; it reports
 // whether it waited.
 func (a *App) lease(ctx context.Context, log *slog.Logger, vpc, owner string) (bool, error) {
+	return a.await(ctx, log, "vpcId", vpc, "is being changed", func(now, until time.Time) (*alertstate.Lease, bool, error) {
+		return a.State.Lease(ctx, vpc, owner, now, until)
+	})
+}
+
+// await takes a hold, waiting while another run has it, until this run's
+// deadline leaves too little time to use it: then the run fails, to be
+// retried. It reports whether it waited.
+func (a *App) await(ctx context.Context, log *slog.Logger, kind, name, doing string, take func(now, until time.Time) (*alertstate.Lease, bool, error)) (bool, error) {
 	until := a.until(ctx)
 	for waited := false; ; waited = true {
-		other, held, err := a.State.Lease(ctx, vpc, owner, a.now(), until)
+		other, held, err := take(a.now(), until)
 		if err != nil || !held {
 			return waited, err
 		}
 		if a.now().Add(leasePoll + leaseMargin).After(until) {
-			return waited, fmt.Errorf("%s is being changed by %s until %s: try again later", vpc, other.Owner, other.Until.Format(time.RFC3339))
+			return waited, fmt.Errorf("%s %s by %s until %s: try again later", name, doing, other.Owner, other.Until.Format(time.RFC3339))
 		}
-		log.Info("waiting for another run's changes", "vpcId", vpc, "owner", other.Owner)
+		log.Info("waiting for another run", kind, name, "owner", other.Owner)
 		if err := a.sleep(ctx, leasePoll); err != nil {
 			return waited, err
 		}
