@@ -57,6 +57,10 @@ func Classify(w report.Workload, known *Problem, now time.Time, renotifyAfter ti
 	switch {
 	case !broken && known == nil:
 		return "", nil
+	case w.FixInProgress():
+		// The fix alert closes the problem: the next check pages only if
+		// the change fails, and stays quiet once it works.
+		return "", nil
 	case !broken && w.Status == report.StatusUnknown:
 		// Not verifiable now: neither a recovery nor a new break.
 		return Ongoing, known

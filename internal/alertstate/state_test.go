@@ -23,6 +23,8 @@ func TestClassify(t *testing.T) {
 	}
 	ok := report.Workload{ID: "esm-1", Status: report.StatusOK}
 	unknown := report.Workload{ID: "esm-1", Status: report.StatusUnknown}
+	inProgress := report.Workload{ID: "esm-1", Status: report.StatusUnknown, Before: report.StatusBroken,
+		Findings: []report.Finding{{Check: "service-path", Severity: report.SeverityInfo, Unverified: true, InProgress: true}}}
 	tests := []struct {
 		name       string
 		w          report.Workload
@@ -39,6 +41,8 @@ func TestClassify(t *testing.T) {
 		{"recovered", ok, known(broken("service-path"), now.Add(-time.Hour)), Recovered, false, time.Time{}},
 		{"unverifiable while a problem is open", unknown, known(broken("service-path"), now.Add(-time.Hour)), Ongoing, true, now.Add(-time.Hour)},
 		{"unverifiable and nothing known", unknown, nil, "", false, time.Time{}},
+		// The fix alert closes it: the next check pages only a failure.
+		{"fixed, its own endpoint still pending, a problem open", inProgress, known(broken("service-path"), now.Add(-time.Hour)), "", false, time.Time{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -153,7 +153,9 @@ func TestThrottledEndpointCreationMakesOneEndpoint(t *testing.T) {
 }
 
 // Endpoints vpcmedic created that stay pending beyond its wait are an
-// outcome in progress: no BROKEN page, the workload left unverified.
+// outcome in progress: no BROKEN page and no "fixed" either, but "fix in
+// progress"; the sweep re-checks the workload once they are available and
+// stays quiet.
 func TestEndpointsStillPendingAreNotPagedAsBroken(t *testing.T) {
 	srv := emulator.Shared(t)
 	s := scenario.New(srv.MustConfig(t))
@@ -165,6 +167,7 @@ func TestEndpointsStillPendingAreNotPagedAsBroken(t *testing.T) {
 	useEmulatorEnv(t, srv)
 	t.Setenv("MODE", "remediate")
 	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
+	t.Setenv("ALERT_STATE_TABLE", createAlertStateTable(t, srv.MustConfig(t)))
 	p := behindFaults(t, srv)
 	d := buildFromEnv(t, app.OnLambdaChange)
 	applier := d.App.Applier.(*remediate.Applier)
@@ -185,10 +188,26 @@ func TestEndpointsStillPendingAreNotPagedAsBroken(t *testing.T) {
 	if eps := liveEndpoints(t, srv, w.VPC.ID); len(eps) != 2 {
 		t.Errorf("%d endpoints, want lambda and sts", len(eps))
 	}
-	for _, a := range oc.received(t) {
-		if strings.Contains(strings.ToUpper(a.Subject), "BROKEN") {
-			t.Errorf("paged broken: %q", a.Subject)
-		}
+	alerts := oc.received(t)
+	if len(alerts) != 1 || !strings.HasPrefix(alerts[0].Subject, "vpcmedic: fix in progress for ") {
+		t.Fatalf("alerts %+v, want one saying the fix is in progress", alerts)
+	}
+	if !strings.Contains(alerts[0].Message, "still being created (pending)") {
+		t.Errorf("the alert does not say what is pending:\n%s", alerts[0].Message)
+	}
+
+	// Available now: the sweep finds the workload ok and pages nobody.
+	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
+	sweep := buildFromEnv(t, app.Sweep)
+	swept := handle(t, sweep, sample(t, "sweep/scheduled.json"))
+	if len(swept.Workloads) != 1 || swept.Workloads[0].Status != report.StatusOK || swept.Workloads[0].Problem != "" {
+		t.Errorf("swept %+v, want the workload ok with nothing to page", swept.Workloads)
+	}
+	if swept.Alert != nil {
+		t.Errorf("the sweep paged %+v", swept.Alert)
+	}
+	if more := oc.received(t); len(more) != 0 {
+		t.Errorf("on-call received %+v after the fix took effect", more)
 	}
 }
 

@@ -41,6 +41,9 @@ type Result struct {
 	Service    string
 	Resources  []string
 	Unverified bool
+	// InProgress marks an unverified result that waits on vpcmedic's own
+	// change.
+	InProgress bool
 	// Remediation overrides the check's own fix for this result.
 	Remediation string
 }
@@ -212,6 +215,7 @@ func RunChecks(checks []Check, t *Target) (findings []report.Finding, passed int
 			findings = append(findings, report.Finding{
 				Check: c.Name, CheckID: c.ID, Severity: sev, Message: r.Message,
 				AZ: r.AZ, Service: r.Service, Resources: compact(resources), Unverified: r.Unverified,
+				InProgress: r.Unverified && r.InProgress,
 				Remediation: fix,
 			})
 		}

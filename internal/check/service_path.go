@@ -56,6 +56,7 @@ func missingPath(t *Target, sn network.Subnet, req Requirement, p reach.ServiceP
 		Service:    req.Service,
 		Resources:  append([]string{sn.ID}, p.Evidence...),
 		Unverified: p.Unverified,
+		InProgress: p.InProgress,
 	}
 	if req.Suggested() {
 		r.Severity = report.SeverityWarning
@@ -66,7 +67,7 @@ func missingPath(t *Target, sn network.Subnet, req Requirement, p reach.ServiceP
 		r.Message = fmt.Sprintf("%s in %s (subnet %s) %s %s, which only a broad grant suggests it calls (%s): %s. If its code calls %s, tag the function %s=%s to have a missing path reported as broken; if not, tag it %s=%s",
 			t.Describe(), sn.AvailabilityZone, sn.ID, verb, req.Service, req.Why, p.Problem, req.Service, needs.TagNeeds, req.Service, needs.TagIgnore, req.Service)
 		// A guess makes the workload neither broken nor unknown.
-		r.Unverified = false
+		r.Unverified, r.InProgress = false, false
 	}
 	if req.Unread != "" {
 		r.Message += fmt.Sprintf(" (vpcmedic could not tell whether Lambda itself makes these calls: %s)", req.Unread)

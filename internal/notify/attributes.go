@@ -34,14 +34,16 @@ const (
 	KindBroken    = "broken"
 	KindRecovered = "recovered"
 	KindFixed     = "fixed"
-	KindChanges   = "changes"
+	// KindInProgress: a fix was made and waits on AWS (an endpoint still
+	// being created); the sweep re-checks it.
+	KindInProgress = "in-progress"
+	KindChanges    = "changes"
 )
 
 // alertSeverity is critical while a workload is broken, a warning when a
 // change failed, otherwise information (recovered, fixed, changes made).
 func alertSeverity(r report.Report) string {
-	broken, _, _ := counts(r)
-	if broken > 0 {
+	if counts(r).broken > 0 {
 		return SeverityCritical
 	}
 	for _, c := range r.Changes {
@@ -54,13 +56,15 @@ func alertSeverity(r report.Report) string {
 
 // alertKind says what the alert is about, in the order Subject names it.
 func alertKind(r report.Report) string {
-	broken, recovered, fixed := counts(r)
+	t := counts(r)
 	switch {
-	case broken > 0:
+	case t.broken > 0:
 		return KindBroken
-	case recovered > 0 && fixed == 0:
+	case t.inProgress > 0:
+		return KindInProgress
+	case t.recovered > 0 && t.fixed == 0:
 		return KindRecovered
-	case fixed > 0:
+	case t.fixed > 0:
 		return KindFixed
 	default:
 		return KindChanges

@@ -91,6 +91,9 @@ func writeChanges(b *strings.Builder, r report.Report, d detail) {
 
 func writeWorkload(b *strings.Builder, r report.Report, w report.Workload) {
 	verdict := strings.ToUpper(string(w.Status))
+	if w.FixInProgress() {
+		verdict = "FIX IN PROGRESS"
+	}
 	if w.Before != "" && w.Before != w.Status {
 		verdict = fmt.Sprintf("%s (was %s)", verdict, strings.ToUpper(string(w.Before)))
 	}
@@ -127,7 +130,13 @@ func writeWorkload(b *strings.Builder, r report.Report, w report.Workload) {
 			fmt.Fprintf(b, "- %s%s\n", label, where)
 		}
 		fmt.Fprintf(b, "\nWHY\n")
-		for _, reason := range reasons(w.Findings) {
+		for _, reason := range reasons(w.Findings, isError) {
+			fmt.Fprintf(b, "- %s\n", reason)
+		}
+	}
+	if waiting := reasons(w.Findings, isInProgress); len(waiting) > 0 {
+		fmt.Fprintf(b, "\nIN PROGRESS (the sweep re-checks it and pages only if it fails)\n")
+		for _, reason := range waiting {
 			fmt.Fprintf(b, "- %s\n", reason)
 		}
 	}
@@ -166,13 +175,16 @@ func writeWorkload(b *strings.Builder, r report.Report, w report.Workload) {
 	}
 }
 
-// reasons says each error once: messages that differ only in their zone
-// become one message naming all the zones.
-func reasons(findings []report.Finding) []string {
+func isError(f report.Finding) bool      { return f.Severity == report.SeverityError }
+func isInProgress(f report.Finding) bool { return f.InProgress }
+
+// reasons says each finding that keep admits once: messages that differ
+// only in their zone become one message naming all the zones.
+func reasons(findings []report.Finding, keep func(report.Finding) bool) []string {
 	var order []string
 	zones := map[string][]string{}
 	for _, f := range findings {
-		if f.Severity != report.SeverityError {
+		if !keep(f) {
 			continue
 		}
 		key := f.Message

@@ -122,17 +122,20 @@ type machineAlert struct {
 // region and mode repeat the message attributes in the body, for consumers
 // that receive no attributes.
 type alertSummary struct {
-	Severity  string          `json:"severity"`
-	Kind      string          `json:"kind"`
-	Account   string          `json:"account,omitempty"`
-	Region    string          `json:"region,omitempty"`
-	Mode      string          `json:"mode,omitempty"`
-	Trigger   string          `json:"trigger"`
-	Broken    int             `json:"broken"`
-	Recovered int             `json:"recovered"`
-	Fixed     int             `json:"fixed"`
-	Causes    []cause         `json:"causes"`
-	Workloads []workloadBrief `json:"workloads"`
+	Severity  string `json:"severity"`
+	Kind      string `json:"kind"`
+	Account   string `json:"account,omitempty"`
+	Region    string `json:"region,omitempty"`
+	Mode      string `json:"mode,omitempty"`
+	Trigger   string `json:"trigger"`
+	Broken    int    `json:"broken"`
+	Recovered int    `json:"recovered"`
+	Fixed     int    `json:"fixed"`
+	// InProgress counts workloads whose fix waits on vpcmedic's own
+	// changes taking effect.
+	InProgress int             `json:"inProgress"`
+	Causes     []cause         `json:"causes"`
+	Workloads  []workloadBrief `json:"workloads"`
 	// MoreWorkloads and MoreCauses count what the lists leave out.
 	MoreWorkloads int `json:"moreWorkloads,omitempty"`
 	MoreCauses    int `json:"moreCauses,omitempty"`
@@ -158,7 +161,8 @@ type cause struct {
 
 func summarise(r report.Report, d detail) alertSummary {
 	s := alertSummary{Severity: alertSeverity(r), Kind: alertKind(r), Account: r.Trigger.Account, Region: r.Trigger.Region, Mode: r.Mode, Trigger: report.DescribeTrigger(r.Trigger)}
-	s.Broken, s.Recovered, s.Fixed = counts(r)
+	t := counts(r)
+	s.Broken, s.Recovered, s.Fixed, s.InProgress = t.broken, t.recovered, t.fixed, t.inProgress
 	causes := causesOf(r)
 	s.Causes, s.MoreCauses = upTo(causes, d)
 	var briefs []workloadBrief
@@ -183,18 +187,34 @@ func upTo[T any](items []T, d detail) ([]T, int) {
 	return items[:d.limit], len(items) - d.limit
 }
 
-func counts(r report.Report) (broken, recovered, fixed int) {
+// tally counts the workloads of a report by what the alert says of them.
+type tally struct{ broken, recovered, fixed, inProgress int }
+
+func counts(r report.Report) tally {
+	var t tally
 	for _, w := range r.Workloads {
 		switch {
 		case w.Status == report.StatusBroken:
-			broken++
+			t.broken++
+		case w.FixInProgress():
+			t.inProgress++
 		case w.Before == report.StatusBroken:
-			fixed++
+			t.fixed++
 		case w.Problem == alertstate.Recovered:
-			recovered++
+			t.recovered++
 		}
 	}
-	return broken, recovered, fixed
+	return t
+}
+
+// String says the counts in words, naming fixes in progress only when
+// there are some.
+func (t tally) String() string {
+	s := fmt.Sprintf("%d %s broken, %d recovered, %d fixed", t.broken, plural(t.broken, "workload"), t.recovered, t.fixed)
+	if t.inProgress > 0 {
+		s += fmt.Sprintf(", %d fix in progress", t.inProgress)
+	}
+	return s
 }
 
 // alerted lists the workloads an alert is about, broken ones first.
@@ -292,8 +312,7 @@ func summaryText(r report.Report, d detail, where string) string {
 	}
 	var b strings.Builder
 	writeTrigger(&b, r)
-	broken, recovered, fixed := counts(r)
-	fmt.Fprintf(&b, "\n%d %s broken, %d recovered, %d fixed", broken, plural(broken, "workload"), recovered, fixed)
+	fmt.Fprintf(&b, "\n%s", counts(r))
 	if r.Trigger.Account != "" || r.Trigger.Region != "" {
 		fmt.Fprintf(&b, " (account %s, %s)", r.Trigger.Account, r.Trigger.Region)
 	}
@@ -326,8 +345,7 @@ func summaryText(r report.Report, d detail, where string) string {
 // counts, the causes with their zones, then the first workloads, whole
 // items only.
 func smsText(r report.Report) string {
-	broken, recovered, fixed := counts(r)
-	head := fmt.Sprintf("vpcmedic %s %s: %d broken, %d recovered, %d fixed.", r.Trigger.Account, r.Trigger.Region, broken, recovered, fixed)
+	head := fmt.Sprintf("vpcmedic %s %s: %s.", r.Trigger.Account, r.Trigger.Region, counts(r))
 	var causes []string
 	for _, c := range causesOf(r) {
 		causes = append(causes, c.String())

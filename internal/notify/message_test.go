@@ -87,7 +87,7 @@ func TestAlertOf500BrokenWorkloads(t *testing.T) {
 		t.Errorf("subject %q (%d characters)", s, len(s))
 	}
 	if sms := bodies["sms"]; utf8.RuneCountInString(sms) > maxSMS || len(sms) > maxSMS ||
-		!strings.Contains(sms, "500 broken") || !strings.Contains(sms, "sts (service-path): 500 workloads in us-east-1a, us-east-1b, us-east-1c") ||
+		!strings.Contains(sms, "500 workloads broken") || !strings.Contains(sms, "sts (service-path): 500 workloads in us-east-1a, us-east-1b, us-east-1c") ||
 		!strings.Contains(sms, "consumer-0000 <- MSK orders") || !strings.Contains(sms, "more.") {
 		t.Errorf("sms of %d characters:\n%s", utf8.RuneCountInString(sms), sms)
 	}
@@ -229,7 +229,7 @@ func TestReasonsSayEachCauseOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := reasons(tt.findings)
+			got := reasons(tt.findings, isError)
 			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
 				t.Errorf("reasons = %q, want %q", got, tt.want)
 			}

@@ -74,12 +74,14 @@ const maxSubject = 99
 
 // Subject names the workloads and the verdict in under 100 characters.
 func Subject(r report.Report) string {
-	var broken, fixed []string
+	var broken, inProgress, fixed []string
 	for _, w := range r.Workloads {
 		name := nameOf(w)
 		switch {
 		case w.Status == report.StatusBroken:
 			broken = append(broken, name)
+		case w.FixInProgress():
+			inProgress = append(inProgress, name)
 		case w.Before == report.StatusBroken:
 			fixed = append(fixed, name)
 		}
@@ -96,6 +98,9 @@ func Subject(r report.Report) string {
 	switch {
 	case len(broken) > 0:
 		return fit("vpcmedic: BROKEN ", broken)
+	case len(inProgress) > 0:
+		// Not "fixed" until the re-check sees the new path work.
+		return fit("vpcmedic: fix in progress for ", inProgress)
 	case len(recovered) > 0 && len(fixed) == 0:
 		return fit("vpcmedic: recovered ", recovered)
 	case len(fixed) > 0:

@@ -26,6 +26,60 @@ func change(status string) []report.Change {
 	return []report.Change{{Action: "create-vpc-endpoint", Target: "vpc-1", Status: status, Reason: "no path to sts"}}
 }
 
+// pendingFix is a workload fixed by an endpoint vpcmedic created that is
+// still pending: unverified by its own change only.
+func pendingFix(name string) report.Workload {
+	w := workload(name, report.StatusUnknown, report.StatusBroken)
+	for _, az := range []string{"us-east-1a", "us-east-1b"} {
+		w.Findings = append(w.Findings, report.Finding{Check: "service-path", Severity: report.SeverityInfo, AZ: az, Service: "sts",
+			Message:    name + " in " + az + " has no verified path to sts: vpcmedic's own sts endpoint vpce-1 is still being created (pending)",
+			Unverified: true, InProgress: true})
+	}
+	return w
+}
+
+func TestFixWaitingOnItsOwnEndpointIsInProgressNotFixed(t *testing.T) {
+	r := reportOf(change(report.ChangeCreated), pendingFix("orders"), workload("billing", report.StatusOK, report.StatusBroken))
+	r.Mode = config.ModeRemediate
+	if got, want := Subject(r), "vpcmedic: fix in progress for orders"; got != want {
+		t.Errorf("subject %q, want %q", got, want)
+	}
+	if got := alertKind(r); got != KindInProgress {
+		t.Errorf("kind %q, want %q", got, KindInProgress)
+	}
+	if !ShouldAlert(config.ModeRemediate, r) {
+		t.Error("a fix in progress is not paged")
+	}
+	text := humanText(r)
+	for _, want := range []string{
+		"FIX IN PROGRESS (was BROKEN): kafka-esm orders",
+		"IN PROGRESS (the sweep re-checks it",
+		"- orders in us-east-1a, us-east-1b has no verified path to sts: vpcmedic's own sts endpoint vpce-1 is still being created (pending)\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("alert text lacks %q:\n%s", want, text)
+		}
+	}
+
+	if s := summarise(r, detail{full: true}); s.InProgress != 1 || s.Fixed != 1 {
+		t.Errorf("summary counts %d in progress and %d fixed, want 1 and 1", s.InProgress, s.Fixed)
+	}
+	if sms := smsText(r); !strings.Contains(sms, "1 fixed, 1 fix in progress") {
+		t.Errorf("sms %q does not count the fix in progress", sms)
+	}
+
+	// Unverified for another reason as well: not only waiting on vpcmedic.
+	other := pendingFix("payments")
+	other.Findings = append(other.Findings, report.Finding{Check: "service-path", Severity: report.SeverityInfo, Unverified: true,
+		Message: "the route leaves through transit gateway tgw-1"})
+	if other.FixInProgress() {
+		t.Error("a workload unverified also through a transit gateway counts as a fix in progress")
+	}
+	if w := workload("x", report.StatusUnknown, ""); w.FixInProgress() {
+		t.Error("a workload never found broken counts as a fix in progress")
+	}
+}
+
 func TestShouldAlert(t *testing.T) {
 	tests := []struct {
 		name string

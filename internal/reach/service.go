@@ -48,6 +48,9 @@ type ServicePath struct {
 	// Unverified is set when the path leaves through something vpcmedic
 	// cannot see into (a transit gateway, a peering, an appliance).
 	Unverified bool
+	// InProgress marks an unverified path that waits on vpcmedic's own
+	// change (an endpoint it created, still pending).
+	InProgress bool
 	// Problem says, problem first, why there is no path.
 	Problem string
 	// Warnings are zone dependencies (a NAT gateway or endpoint interface
@@ -146,7 +149,7 @@ func endpointPath(s *network.Snapshot, q ServiceQuery, p ServicePath, e network.
 	if creating(e) {
 		// An endpoint vpcmedic just created is an outcome in progress, not
 		// a break: the sweep re-checks it once it is available.
-		p.Unverified = true
+		p.Unverified, p.InProgress = true, true
 		p.Problem = fmt.Sprintf("vpcmedic's own %s endpoint %s is still being created (pending); it is re-checked once available", q.Service, e.ID)
 		return p
 	}

@@ -122,6 +122,9 @@ type Finding struct {
 	// Unverified marks a finding that explains why vpcmedic could not
 	// verify the workload.
 	Unverified bool `json:"unverified,omitempty"`
+	// InProgress marks an unverified finding that waits on vpcmedic's own
+	// change taking effect (an endpoint it created, still pending).
+	InProgress bool `json:"inProgress,omitempty"`
 	// Remediation is the fix, in one imperative sentence.
 	Remediation string `json:"remediation,omitempty"`
 }
@@ -189,6 +192,23 @@ func StatusOf(findings []Finding) Status {
 		}
 	}
 	return status
+}
+
+// FixInProgress reports whether a workload found broken now waits only on
+// vpcmedic's own changes taking effect: it is unverified, and every finding
+// that leaves it so is such a change (an endpoint still being created).
+func (w Workload) FixInProgress() bool {
+	if w.Before != StatusBroken || w.Status != StatusUnknown {
+		return false
+	}
+	waiting := false
+	for _, f := range w.Findings {
+		if f.Unverified && !f.InProgress {
+			return false
+		}
+		waiting = waiting || f.InProgress
+	}
+	return waiting
 }
 
 // Broken reports whether any workload is broken.
