@@ -92,9 +92,9 @@ const (
 	Region = "us-east-1"
 
 	// InstallHint tells users how to get the emulator's Python tools at their pinned versions.
-	InstallHint = "get them with `make test`, or run go through internal/emulator/python-env " +
-		"(internal/emulator/python-env go test ./...): it installs internal/emulator/requirements.txt " +
-		"into .venv when python3 lacks them"
+	InstallHint = "get the pinned Python tools with `make test` or `make demo`, or run go through " +
+		"internal/emulator/python-env (e.g. internal/emulator/python-env go test ./...), which installs " +
+		"internal/emulator/requirements.txt into .venv when python3 lacks them"
 
 	// PythonEnv names the environment variable holding the Python interpreter that has the
 	// pinned tools; internal/emulator/python-env sets it.

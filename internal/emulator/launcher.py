@@ -27,9 +27,9 @@ os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 INSTALL_HINT = (  # emulator.InstallHint
-    "get them with `make test`, or run go through internal/emulator/python-env "
-    "(internal/emulator/python-env go test ./...): it installs internal/emulator/requirements.txt "
-    "into .venv when python3 lacks them"
+    "get the pinned Python tools with `make test` or `make demo`, or run go through "
+    "internal/emulator/python-env (e.g. internal/emulator/python-env go test ./...), which installs "
+    "internal/emulator/requirements.txt into .venv when python3 lacks them"
 )
 try:
     import moto
