@@ -1,14 +1,18 @@
 # vpcmedic: build, check and run locally. `make help` lists the targets.
 #
-# The tests run against a local AWS emulator (moto) and check the template with cfn-lint; both
-# come from: pip install 'moto[server]' cfn-lint
+# Needs Go and Python 3 (with its venv module) only. The tests and the demo run a local AWS
+# emulator (moto) and check the template with cfn-lint and aws-sam-translator, at the versions
+# internal/emulator/requirements.txt pins. `test`, `lint` and `demo` run those commands through
+# internal/emulator/python-env: it uses the system python3 when that has the pinned versions, else
+# creates .venv and pip installs them there (once, and again when requirements.txt changes), puts
+# .venv/bin first on PATH and sets VPCMEDIC_PYTHON, the interpreter the Go tests start moto with.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 FUNCTIONS := OnLambdaChangeFunction OnNetworkChangeFunction SweepFunction
 BUILD_DIR := .aws-sam/build
-INSTALL_HINT := install with: pip install 'moto[server]' cfn-lint
+PYTHON_ENV := $(CURDIR)/internal/emulator/python-env
 
 # Lambda runs the arm64 binary named bootstrap on provided.al2023; lambda.norpc drops the RPC
 # code that only the go1.x runtime used.
@@ -35,26 +39,25 @@ build: ## Build all functions into .aws-sam/build/<LogicalId>/bootstrap, as sam 
 		$(MAKE) --no-print-directory build-$$fn ARTIFACTS_DIR=$(CURDIR)/$(BUILD_DIR)/$$fn; \
 	done
 
-check-tools: ## Fail unless moto, aws-sam-translator and cfn-lint are installed.
-	@python3 -c 'import moto, samtranslator' 2>/dev/null || { echo "moto or aws-sam-translator is missing for python3: $(INSTALL_HINT)" >&2; exit 1; }
-	@command -v cfn-lint >/dev/null 2>&1 || { echo "cfn-lint is missing: $(INSTALL_HINT)" >&2; exit 1; }
+check-tools: ## Get the pinned moto, cfn-lint and aws-sam-translator (system python3, else .venv).
+	@$(PYTHON_ENV) >/dev/null
 
 lint: ## gofmt, go vet and cfn-lint.
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt would change:" >&2; echo "$$unformatted" >&2; exit 1; fi
 	go vet ./...
-	cfn-lint template.yaml
+	$(PYTHON_ENV) cfn-lint template.yaml
 
 test: check-tools lint ## All tests, including the emulator and template tests, then a short fuzz run.
 	# One package at a time: each integration package runs its own emulator, and
 	# several at once on a small machine make the emulator drop connections.
-	go test -p 1 -timeout 45m ./...
+	$(PYTHON_ENV) go test -p 1 -timeout 45m ./...
 	go test -run='^$$' -fuzz=FuzzParse -fuzztime=20s ./internal/trail
 
 test-short: ## Quick loop: skips the tests that need moto or cfn-lint.
 	go test -short ./...
 
 demo: ## Run vpcmedic locally against the emulator.
-	go run ./internal/demo
+	$(PYTHON_ENV) go run ./internal/demo
 
 # Needs the SAM CLI and AWS credentials for the target account; never run in CI.
 deploy: ## Build and deploy with the SAM CLI (samconfig.toml [default]).

@@ -1,9 +1,9 @@
 // Package emulator runs a local AWS emulator for vpcmedic's tests and `make demo`.
 // It is test and demo tooling only: the Lambda functions never import it.
 //
-// The emulator is moto (pip install 'moto[server]') started in-process by an
-// embedded Python launcher, launcher.py, which first patches the moto backends
-// vpcmedic relies on where moto differs from AWS:
+// The emulator is moto, at the version requirements.txt pins, started
+// in-process by an embedded Python launcher, launcher.py, which first patches
+// the moto backends vpcmedic relies on where moto differs from AWS:
 //
 //   - Lambda event source mappings on Amazon MSK (cluster or managed VPC
 //     connection ARN) and self-managed Kafka, keeping every Kafka field, and
@@ -47,8 +47,13 @@
 //		...
 //	}
 //
+// The interpreter is Python(): $VPCMEDIC_PYTHON, which `make` and the
+// python-env script set (to python3 or to the project's .venv, whichever has
+// the pinned tools), else python3 from PATH. Start refuses a moto other than
+// the pinned one: the patches reach into moto's internals.
+//
 // Shared skips the test under `go test -short` and otherwise fails it, with the
-// install hint, when python3 or moto is missing. Packages that seed a large
+// install hint, when Python or moto is missing. Packages that seed a large
 // fixture once use Seeded instead of Shared. Tests using either must not call
 // t.Parallel: they share one emulator whose state Shared resets.
 //
@@ -86,8 +91,14 @@ const (
 	// Region is the region Config and Env point clients at.
 	Region = "us-east-1"
 
-	// InstallHint tells users how to get the emulator's dependencies.
-	InstallHint = "install with: pip install 'moto[server]' cfn-lint"
+	// InstallHint tells users how to get the emulator's Python tools at their pinned versions.
+	InstallHint = "get the pinned Python tools with `make test` or `make demo`, or run go through " +
+		"internal/emulator/python-env (e.g. internal/emulator/python-env go test ./...), which installs " +
+		"internal/emulator/requirements.txt into .venv when python3 lacks them"
+
+	// PythonEnv names the environment variable holding the Python interpreter that has the
+	// pinned tools; internal/emulator/python-env sets it.
+	PythonEnv = "VPCMEDIC_PYTHON"
 
 	startTimeout   = 60 * time.Second
 	stderrCapacity = 64 << 10
@@ -95,6 +106,92 @@ const (
 
 //go:embed launcher.py
 var launcherSource []byte
+
+//go:embed requirements.txt
+var requirements string
+
+// MotoVersion is the moto release launcher.py's patches are written against, as
+// requirements.txt pins it.
+var MotoVersion = pinnedVersion(requirements, "moto")
+
+// pinnedVersion returns the version that a name==version (or name[extras]==version) line of
+// a requirements file pins for the distribution name, "" if none does.
+func pinnedVersion(requirements, name string) string {
+	for _, line := range strings.Split(requirements, "\n") {
+		req, _, _ := strings.Cut(line, "#")
+		dist, version, ok := strings.Cut(strings.TrimSpace(req), "==")
+		dist, _, _ = strings.Cut(dist, "[")
+		if ok && strings.EqualFold(strings.TrimSpace(dist), name) {
+			return strings.TrimSpace(version)
+		}
+	}
+	return ""
+}
+
+// Python returns the interpreter that runs moto and the SAM translator: $VPCMEDIC_PYTHON when
+// set, else python3 from PATH.
+func Python() (string, error) {
+	if name := os.Getenv(PythonEnv); name != "" {
+		path, err := exec.LookPath(name)
+		if err != nil {
+			return "", fmt.Errorf("%s=%s: %w: %s", PythonEnv, name, err, InstallHint)
+		}
+		return path, nil
+	}
+	path, err := exec.LookPath("python3")
+	if err != nil {
+		return "", fmt.Errorf("python3 not found on PATH: %s", InstallHint)
+	}
+	return path, nil
+}
+
+// motoVersionProbe prints the installed moto's version without importing moto (which takes
+// half a second).
+const motoVersionProbe = "import importlib.metadata as m; print(m.version('moto'))"
+
+// checkMoto fails unless python has the pinned moto.
+func checkMoto(ctx context.Context, python string) error {
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, python, "-c", motoVersionProbe)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if strings.Contains(msg, "PackageNotFoundError") {
+			return fmt.Errorf("local AWS emulator: moto is not installed for %s: %s", python, InstallHint)
+		}
+		return fmt.Errorf("local AWS emulator: read the moto version of %s: %w\n%s", python, err, msg)
+	}
+	return checkMotoVersion(python, strings.TrimSpace(string(out)))
+}
+
+// checkMotoVersion fails unless installed is MotoVersion.
+func checkMotoVersion(python, installed string) error {
+	if installed != MotoVersion {
+		return fmt.Errorf("local AWS emulator: %s has moto %s, but launcher.py's patches are written for moto %s "+
+			"(internal/emulator/requirements.txt): %s", python, installed, MotoVersion, InstallHint)
+	}
+	return nil
+}
+
+// ModuleRoot returns the directory of the go.mod enclosing the working directory: the project
+// root, where template.yaml and events/ live.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find module root: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("find module root: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
 
 // Server is a running emulator process.
 type Server struct {
@@ -113,9 +210,12 @@ type Server struct {
 // Start launches the emulator and waits until it accepts requests. ctx bounds
 // only the start-up; the process runs until Stop or until this process exits.
 func Start(ctx context.Context) (*Server, error) {
-	python, err := exec.LookPath("python3")
+	python, err := Python()
 	if err != nil {
-		return nil, fmt.Errorf("python3 not found on PATH: %s", InstallHint)
+		return nil, fmt.Errorf("local AWS emulator: %w", err)
+	}
+	if err := checkMoto(ctx, python); err != nil {
+		return nil, err
 	}
 	script, err := writeLauncher()
 	if err != nil {

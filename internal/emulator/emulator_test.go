@@ -784,6 +784,7 @@ func TestStartExplainsMissingDependencies(t *testing.T) {
 				}
 			}
 			t.Setenv("PATH", dir)
+			t.Setenv(PythonEnv, "") // as `make test` sets it
 			srv, err := Start(t.Context())
 			if err == nil {
 				_ = srv.Stop()

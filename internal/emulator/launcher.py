@@ -26,7 +26,11 @@ os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 # volumes and snapshots) into every EC2 backend, on start and after each reset.
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
-INSTALL_HINT = "install with: pip install 'moto[server]' cfn-lint"
+INSTALL_HINT = (  # emulator.InstallHint
+    "get the pinned Python tools with `make test` or `make demo`, or run go through "
+    "internal/emulator/python-env (e.g. internal/emulator/python-env go test ./...), which installs "
+    "internal/emulator/requirements.txt into .venv when python3 lacks them"
+)
 try:
     import moto
     import werkzeug  # noqa: F401

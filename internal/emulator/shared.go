@@ -120,17 +120,7 @@ func (s *Server) UseEnv(t testing.TB) {
 // changes does not silently stop pointing at the fixture.
 func Sample(tb testing.TB, name string, replace ...string) []byte {
 	tb.Helper()
-	dir, err := os.Getwd()
-	for err == nil {
-		if _, statErr := os.Stat(filepath.Join(dir, "go.mod")); statErr == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			err = os.ErrNotExist
-		}
-		dir = parent
-	}
+	dir, err := ModuleRoot()
 	if err != nil {
 		tb.Fatalf("find the module root for events/%s: %v", name, err)
 	}

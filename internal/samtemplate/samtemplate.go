@@ -2,7 +2,7 @@
 // can check the deployed rules, functions and permissions without an AWS account.
 //
 // Transform runs aws-sam-translator (the library behind `sam validate` and cfn-lint's SAM
-// support) offline through python3 and an embedded script, transform.py; Parse turns the
+// support) offline through emulator.Python() and an embedded script, transform.py; Parse turns the
 // resulting CloudFormation JSON into Go values:
 //
 //	path, _ := samtemplate.TemplatePath()
@@ -21,30 +21,31 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/vpcmedic/vpcmedic/internal/emulator"
 )
 
-// InstallHint tells users how to get the Python tools the template checks need
-// (cfn-lint brings aws-sam-translator).
-const InstallHint = "install with: pip install 'moto[server]' cfn-lint"
+// InstallHint tells users how to get the Python tools the template checks need: the emulator's,
+// whose requirements pin cfn-lint and aws-sam-translator too.
+const InstallHint = emulator.InstallHint
 
-// ErrToolsMissing reports that python3 or aws-sam-translator is not installed.
-var ErrToolsMissing = errors.New("python3 with aws-sam-translator is required: " + InstallHint)
+// ErrToolsMissing reports that Python or aws-sam-translator is not installed.
+var ErrToolsMissing = errors.New("aws-sam-translator for Python is required")
 
 //go:embed transform.py
 var transformScript []byte
 
 // Transform converts the SAM template at path into CloudFormation with aws-sam-translator and
-// parses the result. It makes no AWS call. The error wraps ErrToolsMissing when python3 or the
+// parses the result. It makes no AWS call. The error wraps ErrToolsMissing when Python or the
 // translator is not installed.
 func Transform(ctx context.Context, path string) (*Template, error) {
-	python, err := exec.LookPath("python3")
+	python, err := emulator.Python()
 	if err != nil {
-		return nil, fmt.Errorf("transform %s: %w", path, ErrToolsMissing)
+		return nil, fmt.Errorf("transform %s: %w: %w", path, ErrToolsMissing, err)
 	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, python, "-", path)
@@ -54,7 +55,7 @@ func Transform(ctx context.Context, path string) (*Template, error) {
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if strings.Contains(msg, "No module named") {
-			return nil, fmt.Errorf("transform %s: %w\n%s", path, ErrToolsMissing, msg)
+			return nil, fmt.Errorf("transform %s: %w, %s lacks it: %s\n%s", path, ErrToolsMissing, python, InstallHint, msg)
 		}
 		return nil, fmt.Errorf("transform %s: %w\n%s", path, err, msg)
 	}
@@ -67,22 +68,7 @@ func Transform(ctx context.Context, path string) (*Template, error) {
 
 // ModuleRoot returns the directory of the go.mod enclosing the working directory: the project
 // root, where template.yaml and events/ live.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find module root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find module root: no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+func ModuleRoot() (string, error) { return emulator.ModuleRoot() }
 
 // TemplatePath returns the path of the project's template.yaml.
 func TemplatePath() (string, error) {
