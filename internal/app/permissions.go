@@ -8,8 +8,10 @@ import (
 
 // IAM actions the pipeline calls, grouped by the code that calls them.
 // template.yaml grants each function exactly the union for that function,
-// and a test holds the two together, so that a new API call cannot ship
-// without its permission and no permission outlives its call.
+// through the managed policies of its tiers (reads shared by all, the
+// changed workload's reads, the inventory reads), and a test holds the two
+// together, so that a new API call cannot ship without its permission and
+// no permission outlives its call.
 var (
 	// sts:GetCallerIdentity needs no permission.
 	alertActions = []string{"sns:Publish", "sqs:SendMessage"}

@@ -183,7 +183,7 @@ func parseFunction(id string, res Resource, resources map[string]Resource) (Func
 		return fn, nil // a role from outside the template: nothing to read
 	}
 	fn.RoleLogicalID = role
-	if err := readRole(&fn, resources[role]); err != nil {
+	if err := readRole(&fn, resources[role], resources); err != nil {
 		return Function{}, fmt.Errorf("parse role %s of function %s: %w", role, id, err)
 	}
 	return fn, nil
@@ -210,15 +210,19 @@ func invokeRetries(id string, resources map[string]Resource) (*int, error) {
 	return nil, nil
 }
 
-func readRole(fn *Function, role Resource) error {
+func readRole(fn *Function, role Resource, resources map[string]Resource) error {
 	var props struct {
-		ManagedPolicyArns []Value
+		ManagedPolicyArns []json.RawMessage
 		Policies          []json.RawMessage
 	}
 	if err := json.Unmarshal(role.Properties, &props); err != nil {
 		return err
 	}
-	fn.ManagedPolicyARNs = props.ManagedPolicyArns
+	for _, raw := range props.ManagedPolicyArns {
+		if err := readManagedPolicy(fn, raw, resources); err != nil {
+			return err
+		}
+	}
 	for _, raw := range props.Policies {
 		for _, policy := range branches(raw) {
 			var p struct {
@@ -234,6 +238,38 @@ func readRole(fn *Function, role Resource) error {
 			}
 			fn.Statements = append(fn.Statements, statements...)
 		}
+	}
+	return nil
+}
+
+// readManagedPolicy reads one entry of a role's ManagedPolicyArns: an AWS::IAM::ManagedPolicy of
+// the template (a Ref, possibly inside Fn::If) contributes its statements under the conditions of
+// the Fn::If and of the policy resource; anything else is kept as an ARN.
+func readManagedPolicy(fn *Function, raw json.RawMessage, resources map[string]Resource) error {
+	for _, b := range branches(raw) {
+		v := Value{raw: b.raw}
+		id := v.Ref()
+		res, ok := resources[id]
+		if !ok || res.Type != "AWS::IAM::ManagedPolicy" {
+			fn.ManagedPolicyARNs = append(fn.ManagedPolicyARNs, v)
+			continue
+		}
+		fn.ManagedPolicies = append(fn.ManagedPolicies, id)
+		var p struct {
+			PolicyDocument struct{ Statement json.RawMessage }
+		}
+		if err := json.Unmarshal(res.Properties, &p); err != nil {
+			return fmt.Errorf("parse managed policy %s: %w", id, err)
+		}
+		condition := b.condition
+		if res.Condition != "" && res.Condition != condition {
+			condition = joinConditions(condition, res.Condition)
+		}
+		statements, err := parseStatements(id, condition, p.PolicyDocument.Statement)
+		if err != nil {
+			return fmt.Errorf("parse managed policy %s: %w", id, err)
+		}
+		fn.Statements = append(fn.Statements, statements...)
 	}
 	return nil
 }

@@ -23,6 +23,51 @@ import (
 // unmatchedDir holds samples that no rule may match.
 const unmatchedDir = "unmatched"
 
+// ownChangesDir holds calls made by vpcmedic's own roles (as deployedPattern names them): no rule
+// may match them, while the same calls by anyone else match.
+const ownChangesDir = "own-changes"
+
+// ownRoleARN is the ARN a deployed stack gives the role of a function (CloudFormation names a
+// role <stack>-<logical ID>-<suffix>); the samples in events/own-changes use it.
+func ownRoleARN(roleLogicalID string) string {
+	return "arn:aws:iam::" + emulator.Account + ":role/vpcmedic-" + roleLogicalID + "-EXAMPLE"
+}
+
+// deployedPattern returns a rule's pattern as EventBridge receives it once CloudFormation has
+// resolved it: each role's ARN (Fn::GetAtt) replaced by ownRoleARN.
+func deployedPattern(t *testing.T, rule samtemplate.Rule) string {
+	t.Helper()
+	var pattern any
+	decode(t, rule.EventPattern, &pattern)
+	var resolve func(any) any
+	resolve = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			if att, ok := x["Fn::GetAtt"].([]any); ok && len(x) == 1 && len(att) == 2 && att[1] == "Arn" {
+				if id, _ := att[0].(string); strings.HasSuffix(id, "Role") {
+					return ownRoleARN(id)
+				}
+			}
+			for k, e := range x {
+				x[k] = resolve(e)
+			}
+		case []any:
+			for i, e := range x {
+				x[i] = resolve(e)
+			}
+		}
+		return v
+	}
+	out, err := json.Marshal(resolve(pattern))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), `"Fn::`) {
+		t.Fatalf("rule %s: pattern keeps an intrinsic CloudFormation cannot resolve here: %s", rule.LogicalID, out)
+	}
+	return string(out)
+}
+
 type sample struct {
 	dir, name string
 	body      []byte
@@ -93,7 +138,7 @@ func TestRulesMatchExactlyTheirSamples(t *testing.T) {
 		checkEveryEventNameHasASample(t, rule, samples[sampleDir(rule.Targets[0].FunctionLogicalID)])
 	}
 	for dir := range samples {
-		if dir != unmatchedDir && !ruleDirs[dir] {
+		if dir != unmatchedDir && dir != ownChangesDir && !ruleDirs[dir] {
 			t.Errorf("events/%s/ holds samples but no rule targets the function of that name", dir)
 		}
 	}
@@ -109,7 +154,7 @@ func TestRulesMatchExactlyTheirSamples(t *testing.T) {
 		for _, dir := range slices.Sorted(maps.Keys(samples)) {
 			for _, s := range samples[dir] {
 				out, err := client.TestEventPattern(ctx, &eventbridge.TestEventPatternInput{
-					EventPattern: aws.String(string(rule.EventPattern)),
+					EventPattern: aws.String(deployedPattern(t, rule)),
 					Event:        aws.String(string(s.body)),
 				})
 				if err != nil {
@@ -126,7 +171,7 @@ func TestRulesMatchExactlyTheirSamples(t *testing.T) {
 		}
 	}
 	// The schedule's samples are EventBridge's own events: no event rule may match them either.
-	scheduled := map[string]bool{unmatchedDir: true}
+	scheduled := map[string]bool{unmatchedDir: true, ownChangesDir: true}
 	for _, rule := range tmpl.ScheduleRules() {
 		scheduled[sampleDir(rule.Targets[0].FunctionLogicalID)] = true
 	}
@@ -325,4 +370,74 @@ type cloudTrailRecord struct {
 			SessionIssuer struct{ Arn string }
 		}
 	}
+}
+
+// vpcmedic's own changes (remediation) do not invoke it again: a call made by any session of any
+// of its three roles matches no rule, while the very same call by another role, or by an IAM user
+// (no role session at all), matches the rule of its function.
+func TestRulesSkipOnlyVpcmedicsOwnRoles(t *testing.T) {
+	tmpl := projectTemplate(t)
+	own := loadSamples(t)[ownChangesDir]
+	if len(own) == 0 {
+		t.Fatalf("events/%s/ holds no sample", ownChangesDir)
+	}
+	srv := emulator.Shared(t)
+	client := eventbridge.NewFromConfig(srv.MustConfig(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	matching := func(t *testing.T, event []byte) []string {
+		t.Helper()
+		var names []string
+		for _, rule := range tmpl.EventRules() {
+			out, err := client.TestEventPattern(ctx, &eventbridge.TestEventPatternInput{
+				EventPattern: aws.String(deployedPattern(t, rule)),
+				Event:        aws.String(string(event)),
+			})
+			if err != nil {
+				t.Fatalf("TestEventPattern(%s): %v", rule.LogicalID, err)
+			}
+			if out.Result {
+				names = append(names, rule.LogicalID)
+			}
+		}
+		return names
+	}
+
+	roles := map[string]bool{}
+	for _, s := range own {
+		t.Run(s.name, func(t *testing.T) {
+			var ev map[string]any
+			decode(t, s.body, &ev)
+			identity := ev["detail"].(map[string]any)["userIdentity"].(map[string]any)
+			issuer := identity["sessionContext"].(map[string]any)["sessionIssuer"].(map[string]any)
+			roles[issuer["arn"].(string)] = true
+			if got := matching(t, s.body); len(got) > 0 {
+				t.Errorf("made by %s: matched by %v, want no rule", issuer["arn"], got)
+			}
+
+			issuer["arn"] = "arn:aws:iam::" + emulator.Account + ":role/PlatformEngineer"
+			if got := matching(t, mustJSON(t, ev)); !slices.Equal(got, []string{"OnNetworkChangeFunctionNetworkChange"}) {
+				t.Errorf("made by another role: matched by %v, want OnNetworkChangeFunctionNetworkChange", got)
+			}
+			identity["type"], identity["arn"] = "IAMUser", "arn:aws:iam::"+emulator.Account+":user/dana.kim"
+			delete(identity, "sessionContext")
+			if got := matching(t, mustJSON(t, ev)); !slices.Equal(got, []string{"OnNetworkChangeFunctionNetworkChange"}) {
+				t.Errorf("made by an IAM user: matched by %v, want OnNetworkChangeFunctionNetworkChange", got)
+			}
+		})
+	}
+	for _, id := range slices.Sorted(maps.Keys(functionDirs)) {
+		if !roles[ownRoleARN(id+"Role")] {
+			t.Errorf("no sample in events/%s/ is made by %sRole", ownChangesDir, id)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -175,14 +175,21 @@ type Function struct {
 	// MaximumRetryAttempts comes from the function's EventInvokeConfig; nil without one.
 	MaximumRetryAttempts *int
 
-	RoleLogicalID     string
+	RoleLogicalID string
+	// ManagedPolicyARNs are the managed policies attached to the role that the template does not
+	// define (AWS managed ones, or ARNs from outside).
 	ManagedPolicyARNs []Value
-	// Statements holds the statements of every inline policy of the role.
+	// ManagedPolicies are the AWS::IAM::ManagedPolicy resources of the template attached to the
+	// role, by logical ID.
+	ManagedPolicies []string
+	// Statements holds the statements of every inline policy of the role and of every managed
+	// policy of the template attached to it.
 	Statements []Statement
 }
 
 // Statement is an IAM policy statement with its lists normalised.
 type Statement struct {
+	// PolicyName is the inline policy's name, or the managed policy's logical ID.
 	PolicyName string
 	// TemplateCondition is the template condition under which the statement exists, from
 	// Fn::If around it or its policy: "" for always, "X" or "!X", joined by " && ".

@@ -416,7 +416,7 @@ func checkResources(t *testing.T, sid, action string, resources []samtemplate.Va
 		case service == "lambda" || service == "kafka":
 			ok = strings.HasPrefix(r.Sub(), "arn:${AWS::Partition}:"+service+":${AWS::Region}:${AWS::AccountId}:")
 		case service == "ec2" && isEC2Mutation(action):
-			ok = strings.HasPrefix(r.Sub(), "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:")
+			ok = strings.HasPrefix(r.Sub(), "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:") || isAllowedVpcsOrAnyVpc(r)
 		case action == "route53:AssociateVPCWithHostedZone":
 			ok = r.String() == "*"
 		case service == "dynamodb":
@@ -437,6 +437,27 @@ func checkResources(t *testing.T, sid, action string, resources []samtemplate.Va
 			t.Errorf("statement %q: %s on resource %s is not scoped as it should be", sid, action, r)
 		}
 	}
+}
+
+// isAllowedVpcsOrAnyVpc reports whether r is the VPCs of AllowedVpcs when it is set, else every
+// VPC of the account and Region.
+func isAllowedVpcsOrAnyVpc(r samtemplate.Value) bool {
+	var ifArgs struct {
+		If []json.RawMessage `json:"Fn::If"`
+	}
+	if json.Unmarshal(r.JSON(), &ifArgs) != nil || len(ifArgs.If) != 3 {
+		return false
+	}
+	return string(ifArgs.If[0]) == `"RemediateOnlyAllowedVpcs"` && isAllowedVpcArns(ifArgs.If[1]) &&
+		samtemplate.NewValue(string(ifArgs.If[2])).Sub() == "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc/*"
+}
+
+// isAllowedVpcArns reports whether raw builds the ARNs of the VPCs in AllowedVpcs and nothing else:
+// arn:*:ec2:*:*:vpc/<id> for each ID of the parameter.
+func isAllowedVpcArns(raw json.RawMessage) bool {
+	var compact bytes.Buffer
+	_ = json.Compact(&compact, raw)
+	return compact.String() == `{"Fn::Split":[",",{"Fn::Join":["",["arn:*:ec2:*:*:vpc/",{"Fn::Join":[",arn:*:ec2:*:*:vpc/",{"Fn::Split":[",",{"Ref":"AllowedVpcs"}]}]}]]}]}`
 }
 
 func decode(t *testing.T, raw json.RawMessage, into any) {
@@ -460,7 +481,8 @@ func TestRemediationIsNarrowedByConditions(t *testing.T) {
 				var sawTags bool
 				sawCreate := map[string]bool{}
 				for _, s := range fn.Statements {
-					if s.TemplateCondition != condition {
+					// Only what is allowed needs narrowing; a Deny narrows.
+					if s.TemplateCondition != condition || s.Effect != "Allow" {
 						continue
 					}
 					var compact bytes.Buffer
@@ -508,4 +530,174 @@ func TestRemediationIsNarrowedByConditions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Every statement is written once, in the managed policy of its tier; each function attaches
+// exactly the tiers it needs, and the policies name no role (the roles name them, so that
+// CloudFormation sees no cycle).
+func TestPermissionsAreWrittenOnceInTieredManagedPolicies(t *testing.T) {
+	tmpl := projectTemplate(t)
+	tiers := []string{"ReadPolicy", "ChangedWorkloadReadPolicy", "InventoryReadPolicy", "RemediationPolicy", "NatCreationPolicy"}
+	sids := map[string]string{} // Sid -> policy
+	for _, id := range slices.Sorted(maps.Keys(tmpl.Resources)) {
+		res := tmpl.Resources[id]
+		if res.Type != "AWS::IAM::ManagedPolicy" {
+			continue
+		}
+		if !slices.Contains(tiers, id) {
+			t.Errorf("managed policy %s is not one of the tiers %v", id, tiers)
+		}
+		var props struct {
+			Roles, Groups, Users json.RawMessage
+			PolicyDocument       struct{ Statement []struct{ Sid string } }
+		}
+		decode(t, res.Properties, &props)
+		if props.Roles != nil || props.Groups != nil || props.Users != nil {
+			t.Errorf("managed policy %s names its principals; attach it through the functions' Policies", id)
+		}
+		for _, s := range props.PolicyDocument.Statement {
+			if other, dup := sids[s.Sid]; dup || s.Sid == "" {
+				t.Errorf("statement %q of %s is unnamed or also in %s", s.Sid, id, other)
+			}
+			sids[s.Sid] = id
+		}
+	}
+	wantCondition := map[string]string{"RemediationPolicy": "Remediate", "NatCreationPolicy": "RemediateWithNat"}
+	for id, cond := range wantCondition {
+		if got := tmpl.Resources[id].Condition; got != cond {
+			t.Errorf("%s condition = %q, want %q", id, got, cond)
+		}
+	}
+	want := map[string][]string{
+		"OnLambdaChangeFunction":  {"ReadPolicy", "ChangedWorkloadReadPolicy", "RemediationPolicy", "NatCreationPolicy"},
+		"OnNetworkChangeFunction": {"ReadPolicy", "InventoryReadPolicy", "RemediationPolicy", "NatCreationPolicy"},
+		"SweepFunction":           {"ReadPolicy", "InventoryReadPolicy", "RemediationPolicy", "NatCreationPolicy"},
+	}
+	for _, fn := range tmpl.Functions {
+		if got := fn.ManagedPolicies; !slices.Equal(got, want[fn.LogicalID]) {
+			t.Errorf("%s attaches %v, want %v", fn.LogicalID, got, want[fn.LogicalID])
+		}
+		for _, s := range fn.Statements {
+			// SAM's own statement for the function's dead-letter queue is the only inline one.
+			if !slices.Contains(tiers, s.PolicyName) && !(s.PolicyName == "DeadLetterQueuePolicy" && slices.Equal(s.Actions, []string{"sqs:SendMessage"})) {
+				t.Errorf("%s: statement %q is written inline in %s; put it in the policy of its tier", fn.LogicalID, s.Sid, s.PolicyName)
+			}
+		}
+	}
+}
+
+// The guards the code applies hold in IAM too: a resource tagged vpcmedic:remediate=false is
+// denied every change, and with AllowedVpcs set every change to a VPC, or to a subnet, security
+// group or route table (which carry ec2:Vpc), is allowed in those VPCs only.
+func TestRemediationGuardsAreEnforcedByIAM(t *testing.T) {
+	tmpl := projectTemplate(t)
+	// The actions that change an existing network resource or place something in one.
+	changes := []string{
+		"ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateNatGateway",
+		"ec2:CreateRoute", "ec2:CreateSecurityGroup", "ec2:CreateVpcEndpoint", "ec2:ModifyVpcAttribute", "ec2:ModifyVpcEndpoint",
+	}
+	optOutKinds := []string{"vpc", "subnet", "security-group", "route-table"}
+	vpcScoped := []string{"subnet", "security-group", "route-table"}
+	for _, fn := range tmpl.Functions {
+		t.Run(fn.LogicalID, func(t *testing.T) {
+			denied := map[string]bool{}
+			for _, s := range fn.Statements {
+				if s.Effect != "Deny" {
+					continue
+				}
+				if s.TemplateCondition != "Remediate" {
+					t.Errorf("deny %q exists under %q, want Remediate", s.Sid, s.TemplateCondition)
+				}
+				var compact bytes.Buffer
+				_ = json.Compact(&compact, s.Condition)
+				if compact.String() != `{"StringEquals":{"aws:ResourceTag/vpcmedic:remediate":"false"}}` {
+					continue
+				}
+				for _, a := range s.Actions {
+					for _, r := range s.Resources {
+						denied[a+" "+kindOf(r)] = true
+					}
+				}
+			}
+			for _, a := range changes {
+				for _, kind := range optOutKinds {
+					if (kind == "vpc" || kind == "route-table") && !allowedOn(fn, a, kind) {
+						continue // the action does not act on that kind
+					}
+					if !denied[a+" "+kind] {
+						t.Errorf("%s on a %s tagged vpcmedic:remediate=false is not denied", a, kind)
+					}
+				}
+			}
+			for _, s := range fn.Statements {
+				if s.Effect != "Allow" || !slices.ContainsFunc(s.Actions, func(a string) bool { return slices.Contains(changes, a) }) {
+					continue
+				}
+				for _, r := range s.Resources {
+					kind := kindOf(r)
+					switch {
+					case kind == "vpc":
+						if !isAllowedVpcsOrAnyVpc(r) {
+							t.Errorf("statement %q allows %v on any VPC whatever AllowedVpcs", s.Sid, s.Actions)
+						}
+					case slices.Contains(vpcScoped, kind) && !isRequestTagged(s):
+						if !restrictsToAllowedVpcs(s.Condition) {
+							t.Errorf("statement %q allows %v on any %s whatever AllowedVpcs: %s", s.Sid, s.Actions, kind, s.Condition)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// kindOf returns the resource type of an EC2 ARN such as arn:...:subnet/*, "vpc" for the
+// allowed-VPC list, "" otherwise.
+func kindOf(r samtemplate.Value) string {
+	if isAllowedVpcsOrAnyVpc(r) {
+		return "vpc"
+	}
+	arn := r.Sub()
+	if i := strings.LastIndex(arn, ":"); i >= 0 {
+		kind, _, _ := strings.Cut(arn[i+1:], "/")
+		return kind
+	}
+	return ""
+}
+
+func allowedOn(fn samtemplate.Function, action, kind string) bool {
+	for _, s := range fn.Statements {
+		if s.Effect == "Allow" && slices.Contains(s.Actions, action) && slices.ContainsFunc(s.Resources, func(r samtemplate.Value) bool { return kindOf(r) == kind }) {
+			return true
+		}
+	}
+	return false
+}
+
+// isRequestTagged reports whether s applies only to what is being created with vpcmedic's tag.
+func isRequestTagged(s samtemplate.Statement) bool {
+	return strings.Contains(string(s.Condition), `"aws:RequestTag/vpcmedic:managed"`)
+}
+
+// restrictsToAllowedVpcs reports whether a statement condition is, when AllowedVpcs is set, an
+// ArnLike (or ArnLikeIfExists) on ec2:Vpc with the allowed VPCs' ARNs, and nothing otherwise.
+func restrictsToAllowedVpcs(cond json.RawMessage) bool {
+	var ifArgs struct {
+		If []json.RawMessage `json:"Fn::If"`
+	}
+	if json.Unmarshal(cond, &ifArgs) != nil || len(ifArgs.If) != 3 || string(ifArgs.If[0]) != `"RemediateOnlyAllowedVpcs"` ||
+		samtemplate.NewValue(string(ifArgs.If[2])).Ref() != "AWS::NoValue" {
+		return false
+	}
+	var ops map[string]map[string]json.RawMessage
+	if json.Unmarshal(ifArgs.If[1], &ops) != nil || len(ops) != 1 {
+		return false
+	}
+	for op, keys := range ops {
+		if (op != "ArnLike" && op != "ArnLikeIfExists") || len(keys) != 1 {
+			return false
+		}
+		return isAllowedVpcArns(keys["ec2:Vpc"])
+	}
+	return false
 }
