@@ -881,6 +881,91 @@ EC2Response.create_vpc_endpoint = create_vpc_endpoint
 EC2Response.modify_vpc_endpoint = modify_vpc_endpoint
 
 
+# g5. VPC endpoint idempotency and private DNS conflicts.
+# Gaps: moto creates a new endpoint on every CreateVpcEndpoint whatever its
+# ClientToken, lets two interface endpoints of one service in one VPC both
+# have private DNS, and ignores PrivateDnsEnabled in ModifyVpcEndpoint.
+# API reference (CreateVpcEndpoint ClientToken; EC2 "Ensuring idempotency"):
+# a request repeated with the same client token and parameters returns the
+# first result and creates nothing; the same token with other parameters fails
+# with IdempotentParameterMismatch. EC2 associates one private hosted zone for
+# the service's DNS name with the VPC, so private DNS on a second endpoint of
+# the service fails with InvalidParameter ("private-dns-enabled cannot be set
+# because there is already a conflicting DNS domain for <name> in the VPC
+# <vpc>"), on create and on modify alike.
+
+_GONE_ENDPOINT_STATES = ("deleting", "deleted", "failed", "rejected", "expired")
+
+
+def _endpoint_tokens(backend):
+    if not hasattr(backend, "_vpcmedic_endpoint_tokens"):
+        backend._vpcmedic_endpoint_tokens = {}
+    return backend._vpcmedic_endpoint_tokens
+
+
+def _service_dns_name(service_name):
+    # com.amazonaws.<region>.<service> -> <service>.<region>.amazonaws.com
+    parts = service_name.split(".")
+    if len(parts) < 4 or parts[:2] != ["com", "amazonaws"]:
+        return service_name
+    return ".".join(parts[3:] + [parts[2], "amazonaws.com"])
+
+
+def _refuse_second_private_dns(backend, vpc_id, service_name, except_id=None):
+    for e in backend.describe_vpc_endpoints(vpc_end_point_ids=None, filters=None):
+        if (e.vpc_id == vpc_id and e.service_name == service_name and e.id != except_id
+                and (e.vpc_endpoint_type or "").lower() == "interface" and e.private_dns_enabled
+                and (e.state or "").lower() not in _GONE_ENDPOINT_STATES):
+            raise EC2ClientError(
+                "InvalidParameter",
+                f"private-dns-enabled cannot be set because there is already a conflicting DNS "
+                f"domain for {_service_dns_name(service_name)} in the VPC {vpc_id}")
+
+
+_dns_options_create_vpc_endpoint = EC2Response.create_vpc_endpoint
+_dns_options_modify_vpc_endpoint = EC2Response.modify_vpc_endpoint
+
+
+def idempotent_create_vpc_endpoint(self):
+    token = self._get_param("ClientToken")
+    request = sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in self.querystring.items()
+                     if k not in ("Action", "Version", "ClientToken"))
+    tokens = _endpoint_tokens(self.ec2_backend)
+    if token and token in tokens:
+        first_request, endpoint_id = tokens[token]
+        if first_request != request:
+            raise EC2ClientError("IdempotentParameterMismatch",
+                                 f"The client token {token} was used with different parameters")
+        endpoint = self.ec2_backend.describe_vpc_endpoints(vpc_end_point_ids=[endpoint_id], filters=None)[0]
+        return ActionResult({"VpcEndpoint": endpoint, "ClientToken": token})
+    interface = (self._get_param("VpcEndpointType") or "").lower() == "interface"
+    if interface and self._get_bool_param("PrivateDnsEnabled", if_none=True):
+        _refuse_second_private_dns(self.ec2_backend, self._get_param("VpcId"), self._get_param("ServiceName"))
+    result = _dns_options_create_vpc_endpoint(self)
+    if token:
+        tokens[token] = (request, result.result["VpcEndpoint"].id)
+        result.result["ClientToken"] = token
+    return result
+
+
+def private_dns_modify_vpc_endpoint(self):
+    enable = self._get_bool_param("PrivateDnsEnabled")
+    endpoint = None
+    if enable is not None:
+        endpoint = self.ec2_backend.describe_vpc_endpoints(
+            vpc_end_point_ids=[self._get_param("VpcEndpointId")], filters=None)[0]
+        if enable and not endpoint.private_dns_enabled:
+            _refuse_second_private_dns(self.ec2_backend, endpoint.vpc_id, endpoint.service_name, except_id=endpoint.id)
+    result = _dns_options_modify_vpc_endpoint(self)
+    if endpoint is not None:
+        endpoint.private_dns_enabled = enable
+    return result
+
+
+EC2Response.create_vpc_endpoint = idempotent_create_vpc_endpoint
+EC2Response.modify_vpc_endpoint = private_dns_modify_vpc_endpoint
+
+
 # ---------------------------------------------------------------------------
 # Speed: every IAM backend (one per partition, re-created on each reset and on
 # the first request after it) re-parses the ~1,300 AWS managed policies: about

@@ -33,6 +33,9 @@ const (
 	Drop
 	// Stall never answers: the caller must give up by itself.
 	Stall
+	// LoseAnswer lets the call through, then closes the connection
+	// before the answer: the call took effect, the caller cannot know.
+	LoseAnswer
 )
 
 // Proxy forwards calls to a target and injects faults.
@@ -46,6 +49,7 @@ type Proxy struct {
 
 	mu      sync.Mutex
 	faults  map[string][]Fault // per operation, consumed in order
+	before  map[string][]func() // per operation, run once each before the call
 	calls   map[string]int
 	created map[string]bool // endpoints created through the proxy
 	pending int             // DescribeVpcEndpoints answers still to rewrite
@@ -57,7 +61,7 @@ func New(target string) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{faults: map[string][]Fault{}, calls: map[string]int{}, created: map[string]bool{}, stop: make(chan struct{})}
+	p := &Proxy{faults: map[string][]Fault{}, before: map[string][]func(){}, calls: map[string]int{}, created: map[string]bool{}, stop: make(chan struct{})}
 	p.forward = httputil.NewSingleHostReverseProxy(u)
 	p.forward.ModifyResponse = p.rewrite
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
@@ -80,6 +84,14 @@ func (p *Proxy) Inject(operation string, f Fault, times int) {
 	for range times {
 		p.faults[operation] = append(p.faults[operation], f)
 	}
+}
+
+// Before runs f once, just before the next call of operation goes through:
+// another hand acting between a caller's look and its change.
+func (p *Proxy) Before(operation string, f func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.before[operation] = append(p.before[operation], f)
 }
 
 // Clear drops the faults still queued for operation.
@@ -113,9 +125,17 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		f := queue[0]
 		fault, p.faults[op] = &f, queue[1:]
 	}
+	var hook func()
+	if hooks := p.before[op]; len(hooks) > 0 {
+		hook, p.before[op] = hooks[0], hooks[1:]
+	}
 	p.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	forwarded := r.WithContext(context.WithValue(r.Context(), operationKey{}, op))
 	if fault == nil {
-		p.forward.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), operationKey{}, op)))
+		p.forward.ServeHTTP(w, forwarded)
 		return
 	}
 	json := r.Header.Get("X-Amz-Target") != ""
@@ -134,6 +154,11 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			writeQueryError(w, http.StatusInternalServerError, "InternalError", "injected fault")
 		}
 	case Drop:
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	case LoseAnswer:
+		p.forward.ServeHTTP(httptest.NewRecorder(), forwarded)
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			conn.Close()
 		}

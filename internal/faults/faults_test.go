@@ -114,3 +114,34 @@ func TestKeepPendingShowsCreatedEndpointsPendingForNReads(t *testing.T) {
 		t.Errorf("reads %v, want %v", got, want)
 	}
 }
+
+// A lost answer reaches the backend, yet the caller sees a failure and
+// tries again: both tries reach the backend.
+func TestLoseAnswerLetsTheCallThroughAndFailsTheCaller(t *testing.T) {
+	p, served := startProxy(t)
+	p.Inject("DescribeVpcEndpoints", LoseAnswer, 1)
+	if _, err := ec2Client(t, p.URL, 1).DescribeVpcEndpoints(t.Context(), &ec2.DescribeVpcEndpointsInput{}); err == nil {
+		t.Error("the caller got an answer that was lost")
+	}
+	if *served != 1 {
+		t.Errorf("%d calls reached the backend, want 1", *served)
+	}
+	if _, err := ec2Client(t, p.URL, 2).DescribeVpcEndpoints(t.Context(), &ec2.DescribeVpcEndpointsInput{}); err != nil {
+		t.Errorf("the next call failed: %v", err)
+	}
+}
+
+// Before runs its hook once, ahead of the call it precedes.
+func TestBeforeRunsOnceAheadOfTheCall(t *testing.T) {
+	p, served := startProxy(t)
+	var seen []int
+	p.Before("DescribeVpcEndpoints", func() { seen = append(seen, *served) })
+	for range 2 {
+		if _, err := ec2Client(t, p.URL, 1).DescribeVpcEndpoints(t.Context(), &ec2.DescribeVpcEndpointsInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(seen) != 1 || seen[0] != 0 {
+		t.Errorf("hook saw %v calls served, want it run once before the first call", seen)
+	}
+}
