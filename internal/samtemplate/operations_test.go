@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -687,5 +689,36 @@ func TestOperationsChecksCatchBrokenTemplates(t *testing.T) {
 				t.Logf("found: %s", first)
 			}
 		})
+	}
+}
+
+// Production starts in remediate mode as a dry run, with somebody subscribed to the alerts.
+func TestProdDeploymentStartsAsADryRunWithSubscribers(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(moduleRoot(t), "samconfig.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, prod, found := strings.Cut(string(raw), "\n[prod.deploy.parameters]\n")
+	if !found {
+		t.Fatal("samconfig.toml has no [prod.deploy.parameters]")
+	}
+	prod, _, _ = strings.Cut(prod, "\n[")
+	overrides := regexp.MustCompile(`(?m)^parameter_overrides = "(.*)"$`).FindStringSubmatch(prod)
+	if overrides == nil {
+		t.Fatal("[prod.deploy.parameters] has no parameter_overrides")
+	}
+	params := strings.Fields(overrides[1])
+	for _, want := range []string{"Mode=remediate", "DryRun=true"} {
+		if !slices.Contains(params, want) {
+			t.Errorf("[prod] parameter_overrides %q lack %s", overrides[1], want)
+		}
+	}
+	if !slices.ContainsFunc(params, func(p string) bool {
+		return strings.HasPrefix(p, "AlertEmail=") || strings.HasPrefix(p, "AlertTopicArn=")
+	}) {
+		t.Errorf("[prod] parameter_overrides %q subscribe nobody (AlertEmail or AlertTopicArn)", overrides[1])
+	}
+	if !strings.Contains(prod, "DryRun=false") {
+		t.Error("[prod] does not say to deploy with DryRun=false after the review")
 	}
 }
