@@ -3,12 +3,17 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/vpcmedic/vpcmedic/internal/app"
 	"github.com/vpcmedic/vpcmedic/internal/emulator"
@@ -257,5 +262,112 @@ func TestRemediationWithoutTimeLeftIsSkippedReportedAndRetried(t *testing.T) {
 	rep = handle(t, retry, event)
 	if got := rep.Workloads[0]; got.Status != report.StatusOK || len(liveEndpoints(t, srv, w.VPC.ID)) != 2 {
 		t.Errorf("the retry left %s with changes %+v", got.Status, rep.Changes)
+	}
+}
+
+// A CreateVpcEndpoint whose answer is lost after EC2 made the endpoint is
+// retried with the same client token, and EC2 answers with the endpoint it
+// made: one endpoint per service, reported with its real ID.
+func TestLostEndpointAnswerIsRetriedWithItsClientToken(t *testing.T) {
+	srv := emulator.Shared(t)
+	s := scenario.New(srv.MustConfig(t))
+	w := scenario.BrokenOnDemandMSK(s)
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	oc := newOncall(t, srv)
+	useEmulatorEnv(t, srv)
+	t.Setenv("MODE", "remediate")
+	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
+	p := behindFaults(t, srv)
+	d := buildFromEnv(t, app.OnLambdaChange)
+	p.Inject("CreateVpcEndpoint", faults.LoseAnswer, 1)
+
+	rep := handle(t, d, mappingCreated(t, w.ESM))
+	if got := rep.Workloads[0]; got.Before != report.StatusBroken || got.Status != report.StatusOK {
+		t.Fatalf("before %s -> after %s, changes %+v", got.Before, got.Status, rep.Changes)
+	}
+	eps := liveEndpoints(t, srv, w.VPC.ID)
+	if len(eps) != 2 {
+		t.Fatalf("%d endpoints, want one for lambda and one for sts", len(eps))
+	}
+	if n := p.Calls("CreateVpcEndpoint"); n != 3 {
+		t.Errorf("%d CreateVpcEndpoint calls, want 2 endpoints + 1 retry", n)
+	}
+	for _, c := range rep.Changes {
+		if c.Action != "create-interface-endpoint" {
+			continue
+		}
+		named := slices.ContainsFunc(eps, func(e ec2types.VpcEndpoint) bool { return strings.Contains(c.Reason, aws.ToString(e.VpcEndpointId)) })
+		if c.Status != report.ChangeCreated || !named {
+			t.Errorf("change %+v: want created, naming a live endpoint", c)
+		}
+	}
+	if alerts := oc.received(t); len(alerts) != 1 || !strings.Contains(alerts[0].Subject, "fixed") {
+		t.Errorf("alerts = %+v", alerts)
+	}
+}
+
+// When someone creates the service's endpoint with private DNS between
+// vpcmedic's look and its create, EC2 refuses vpcmedic's: vpcmedic uses
+// the endpoint that is there, and the re-check judges it.
+func TestEndpointCreatedMeanwhileIsUsedNotDuplicated(t *testing.T) {
+	srv := emulator.Shared(t)
+	s := scenario.New(srv.MustConfig(t))
+	w := scenario.BrokenOnDemandMSK(s)
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	oc := newOncall(t, srv)
+	useEmulatorEnv(t, srv)
+	t.Setenv("MODE", "remediate")
+	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
+	p := behindFaults(t, srv)
+	d := buildFromEnv(t, app.OnLambdaChange)
+	direct := ec2.NewFromConfig(srv.MustConfig(t))
+	var theirs, service string
+	p.Before("CreateVpcEndpoint", func(params url.Values) {
+		// A colleague's endpoint, like the one vpcmedic is about to create
+		// but without its tags.
+		service = params.Get("ServiceName")
+		in := &ec2.CreateVpcEndpointInput{
+			VpcId: aws.String(params.Get("VpcId")), ServiceName: aws.String(service),
+			VpcEndpointType: ec2types.VpcEndpointTypeInterface, PrivateDnsEnabled: aws.Bool(true),
+		}
+		for i := 1; params.Has(fmt.Sprintf("SubnetId.%d", i)); i++ {
+			in.SubnetIds = append(in.SubnetIds, params.Get(fmt.Sprintf("SubnetId.%d", i)))
+		}
+		for i := 1; params.Has(fmt.Sprintf("SecurityGroupId.%d", i)); i++ {
+			in.SecurityGroupIds = append(in.SecurityGroupIds, params.Get(fmt.Sprintf("SecurityGroupId.%d", i)))
+		}
+		out, err := direct.CreateVpcEndpoint(t.Context(), in)
+		if err != nil {
+			t.Errorf("the colleague's endpoint: %v", err)
+			return
+		}
+		theirs = aws.ToString(out.VpcEndpoint.VpcEndpointId)
+	})
+
+	rep := handle(t, d, mappingCreated(t, w.ESM))
+	if theirs == "" {
+		t.Fatal("no endpoint was created before vpcmedic's")
+	}
+	if got := rep.Workloads[0]; got.Before != report.StatusBroken || got.Status != report.StatusOK {
+		t.Fatalf("before %s -> after %s, changes %+v", got.Before, got.Status, rep.Changes)
+	}
+	if eps := liveEndpoints(t, srv, w.VPC.ID); len(eps) != 2 {
+		t.Errorf("%d endpoints, want one for lambda and one for sts", len(eps))
+	}
+	used := false
+	for _, c := range rep.Changes {
+		if strings.Contains(c.Reason, theirs) {
+			used = c.Status == report.ChangeUnchanged && strings.Contains(c.Reason, "created meanwhile")
+		}
+	}
+	if !used {
+		t.Errorf("the %s endpoint %s created meanwhile is not reported as used: %+v", service, theirs, rep.Changes)
+	}
+	if alerts := oc.received(t); len(alerts) != 1 || !strings.Contains(alerts[0].Subject, "fixed") {
+		t.Errorf("alerts = %+v", alerts)
 	}
 }

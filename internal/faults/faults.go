@@ -48,8 +48,8 @@ type Proxy struct {
 	stop    chan struct{}
 
 	mu      sync.Mutex
-	faults  map[string][]Fault // per operation, consumed in order
-	before  map[string][]func() // per operation, run once each before the call
+	faults  map[string][]Fault            // per operation, consumed in order
+	before  map[string][]func(url.Values) // per operation, run once each before the call
 	calls   map[string]int
 	created map[string]bool // endpoints created through the proxy
 	pending int             // DescribeVpcEndpoints answers still to rewrite
@@ -61,7 +61,7 @@ func New(target string) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{faults: map[string][]Fault{}, before: map[string][]func(){}, calls: map[string]int{}, created: map[string]bool{}, stop: make(chan struct{})}
+	p := &Proxy{faults: map[string][]Fault{}, before: map[string][]func(url.Values){}, calls: map[string]int{}, created: map[string]bool{}, stop: make(chan struct{})}
 	p.forward = httputil.NewSingleHostReverseProxy(u)
 	p.forward.ModifyResponse = p.rewrite
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
@@ -86,9 +86,10 @@ func (p *Proxy) Inject(operation string, f Fault, times int) {
 	}
 }
 
-// Before runs f once, just before the next call of operation goes through:
+// Before runs f once, just before the next call of operation goes through,
+// with the call's parameters (query-protocol APIs; empty for JSON ones):
 // another hand acting between a caller's look and its change.
-func (p *Proxy) Before(operation string, f func()) {
+func (p *Proxy) Before(operation string, f func(params url.Values)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.before[operation] = append(p.before[operation], f)
@@ -125,13 +126,13 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		f := queue[0]
 		fault, p.faults[op] = &f, queue[1:]
 	}
-	var hook func()
+	var hook func(url.Values)
 	if hooks := p.before[op]; len(hooks) > 0 {
 		hook, p.before[op] = hooks[0], hooks[1:]
 	}
 	p.mu.Unlock()
 	if hook != nil {
-		hook()
+		hook(params(r))
 	}
 	forwarded := r.WithContext(context.WithValue(r.Context(), operationKey{}, op))
 	if fault == nil {
@@ -179,16 +180,22 @@ func operation(r *http.Request) string {
 	if t := r.Header.Get("X-Amz-Target"); t != "" {
 		return t[strings.LastIndex(t, ".")+1:]
 	}
+	return params(r).Get("Action")
+}
+
+// params are the form of a query-protocol call, left readable for the
+// forward.
+func params(r *http.Request) url.Values {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return ""
+		return url.Values{}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return ""
+		return url.Values{}
 	}
-	return form.Get("Action")
+	return form
 }
 
 func writeQueryError(w http.ResponseWriter, status int, code, message string) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -135,7 +136,12 @@ func TestLoseAnswerLetsTheCallThroughAndFailsTheCaller(t *testing.T) {
 func TestBeforeRunsOnceAheadOfTheCall(t *testing.T) {
 	p, served := startProxy(t)
 	var seen []int
-	p.Before("DescribeVpcEndpoints", func() { seen = append(seen, *served) })
+	p.Before("DescribeVpcEndpoints", func(params url.Values) {
+		if params.Get("Action") != "DescribeVpcEndpoints" {
+			t.Errorf("hook given %v, want the call's parameters", params)
+		}
+		seen = append(seen, *served)
+	})
 	for range 2 {
 		if _, err := ec2Client(t, p.URL, 1).DescribeVpcEndpoints(t.Context(), &ec2.DescribeVpcEndpointsInput{}); err != nil {
 			t.Fatal(err)

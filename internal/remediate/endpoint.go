@@ -24,27 +24,8 @@ func (r *run) createEndpoint(ctx context.Context, c plan.Change) (Outcome, error
 	if c.Action == plan.CreateGatewayEndpoint {
 		kind = types.VpcEndpointTypeGateway
 	}
-	existing, err := r.describeEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{Filters: []types.Filter{
-		{Name: aws.String("vpc-id"), Values: []string{c.VPCID}},
-		{Name: aws.String("service-name"), Values: []string{c.ServiceName}},
-	}})
-	if err != nil {
-		return Outcome{}, fmt.Errorf("describe endpoints for %s in %s: %w", c.ServiceName, c.VPCID, err)
-	}
-	for _, e := range existing {
-		if e.VpcEndpointType != kind || !live(e.State) {
-			continue
-		}
-		id := aws.ToString(e.VpcEndpointId)
-		r.endpoints[c.EndpointID] = id
-		detail := fmt.Sprintf("%s endpoint %s for %s already exists (%s)", strings.ToLower(string(kind)), id, c.ServiceName, stateName(e.State))
-		if c.PrivateDNS && !aws.ToBool(e.PrivateDnsEnabled) {
-			detail += "; its private DNS is off"
-		}
-		if kind == types.VpcEndpointTypeInterface && !available(e.State) {
-			r.pending = append(r.pending, r.index)
-		}
-		return Outcome{Status: report.ChangeUnchanged, Detail: detail, ResourceID: id}, nil
+	if o, found, err := r.existingEndpoint(ctx, c, kind, "already exists"); found || err != nil {
+		return o, err
 	}
 
 	in := &ec2.CreateVpcEndpointInput{
@@ -69,14 +50,23 @@ func (r *run) createEndpoint(ctx context.Context, c plan.Change) (Outcome, error
 			in.SecurityGroupIds = append(in.SecurityGroupIds, real)
 		}
 		in.PrivateDnsEnabled = aws.Bool(c.PrivateDNS)
-	} else {
+	}
+	if kind == types.VpcEndpointTypeGateway {
 		in.RouteTableIds = c.RouteTableIDs
 	}
 	var out *ec2.CreateVpcEndpointOutput
-	err = r.mutateEndpoint(ctx, func() (err error) {
+	err := r.mutateEndpoint(ctx, func() (err error) {
 		out, err = r.EC2.CreateVpcEndpoint(ctx, in)
 		return err
 	})
+	if privateDNSTaken(err) {
+		// Someone created an endpoint of the service with private DNS
+		// between the look and the create: it takes the traffic, so use
+		// it rather than fail; the re-check judges it.
+		if o, found, lookErr := r.existingEndpoint(ctx, c, kind, "was created meanwhile by someone else"); found || lookErr != nil {
+			return o, lookErr
+		}
+	}
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -89,6 +79,44 @@ func (r *run) createEndpoint(ctx context.Context, c plan.Change) (Outcome, error
 		r.pending = append(r.pending, r.index)
 	}
 	return Outcome{Status: report.ChangeCreated, Detail: fmt.Sprintf("%s endpoint %s for %s created", strings.ToLower(string(kind)), id, c.ServiceName), ResourceID: id}, nil
+}
+
+// existingEndpoint finds a live endpoint of the change's service and kind in
+// its VPC and maps the plan's placeholder to it; how says how it came to be
+// there.
+func (r *run) existingEndpoint(ctx context.Context, c plan.Change, kind types.VpcEndpointType, how string) (Outcome, bool, error) {
+	existing, err := r.describeEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{Filters: []types.Filter{
+		{Name: aws.String("vpc-id"), Values: []string{c.VPCID}},
+		{Name: aws.String("service-name"), Values: []string{c.ServiceName}},
+	}})
+	if err != nil {
+		return Outcome{}, false, fmt.Errorf("describe endpoints for %s in %s: %w", c.ServiceName, c.VPCID, err)
+	}
+	for _, e := range existing {
+		if e.VpcEndpointType != kind || !live(e.State) {
+			continue
+		}
+		id := aws.ToString(e.VpcEndpointId)
+		r.endpoints[c.EndpointID] = id
+		detail := fmt.Sprintf("%s endpoint %s for %s %s (%s)", strings.ToLower(string(kind)), id, c.ServiceName, how, stateName(e.State))
+		if c.PrivateDNS && !aws.ToBool(e.PrivateDnsEnabled) {
+			detail += "; its private DNS is off"
+		}
+		if kind == types.VpcEndpointTypeInterface && !available(e.State) {
+			r.pending = append(r.pending, r.index)
+		}
+		return Outcome{Status: report.ChangeUnchanged, Detail: detail, ResourceID: id}, true, nil
+	}
+	return Outcome{}, false, nil
+}
+
+// privateDNSTaken reports EC2's refusal of private DNS on a second endpoint
+// of a service in a VPC: InvalidParameter, "private-dns-enabled cannot be
+// set because there is already a conflicting DNS domain for ... in the VPC".
+func privateDNSTaken(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidParameter" &&
+		strings.Contains(apiErr.ErrorMessage(), "conflicting DNS domain")
 }
 
 // addEndpointSubnets adds the subnets the endpoint lacks.
