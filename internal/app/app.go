@@ -119,7 +119,7 @@ func (a *App) emptyReport(t trail.Trigger) report.Report {
 
 // Run runs the pipeline on a parsed trigger.
 func (a *App) Run(ctx context.Context, t trail.Trigger) (report.Report, error) {
-	log := a.Log.With("eventId", t.EventID, "eventName", t.EventName, "function", a.Function)
+	log := a.logger(ctx).With("eventId", t.EventID, "eventName", t.EventName, "function", a.Function)
 	rep := a.emptyReport(t)
 	if want := sources[a.Function]; !slices.Contains(want, t.Source) {
 		also := ""

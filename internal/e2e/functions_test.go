@@ -91,8 +91,16 @@ func TestOnLambdaChangeAnswersWithTheReportAndPages(t *testing.T) {
 		t.Errorf("on-call received %v, want one alert about %s", got, a.Orders.ESM.UUID)
 	}
 	fn.logLine(t, "resolved workloads", ordersEventID)
-	if l := fn.logLine(t, "checked workload", ordersEventID); l["workload"] != a.Orders.ESM.UUID {
+	l := fn.logLine(t, "checked workload", ordersEventID)
+	if l["workload"] != a.Orders.ESM.UUID {
 		t.Errorf("log line %v does not name the workload %s", l, a.Orders.ESM.UUID)
+	}
+	if l["requestId"] == nil || l["requestId"] == "" || l["level"] != "INFO" || l["timestamp"] == nil {
+		t.Errorf("log line %v lacks Lambda's keys (timestamp, level, requestId)", l)
+	}
+	// One metrics document per invocation, as CloudWatch Logs extracts it.
+	if docs := fn.metricDocuments(t); len(docs) != 1 || docs[0]["Function"] != "vpcmedic-"+app.OnLambdaChange || docs[0]["WorkloadsBroken"] != 1.0 || docs[0]["PagesSent"] != 1.0 {
+		t.Errorf("metrics %v, want one document: function vpcmedic-%s, 1 broken, 1 page", docs, app.OnLambdaChange)
 	}
 
 	// EventBridge delivers at least once: the same event again, to the
@@ -180,7 +188,7 @@ func TestRejectedEventSucceedsAndIsLogged(t *testing.T) {
 			}
 			var line map[string]any
 			for _, l := range fn.logLines(t) {
-				if l["msg"] == "rejected event" {
+				if l["message"] == "rejected event" {
 					line = l
 				}
 			}
@@ -287,10 +295,31 @@ func TestTracingWithoutADaemonDoesNotBreakTheFunction(t *testing.T) {
 		if res.TraceID != trace {
 			t.Errorf("the function received trace %q, want %q", res.TraceID, trace)
 		}
+		root, _, _ := strings.Cut(strings.TrimPrefix(trace, "Root="), ";")
+		if l := lastLogLine(t, fn, "resolved workloads"); l["traceId"] != root || l["requestId"] != res.RequestID {
+			t.Errorf("log line %v: want traceId %s and requestId %s", l, root, res.RequestID)
+		}
 	}
 	select {
 	case <-fn.p.Exited():
 		t.Errorf("the function exited:\n%s", fn.p.Logs())
 	default:
 	}
+}
+
+// lastLogLine returns the last log line with message msg. Other lines need
+// not be JSON: the X-Ray SDK logs its own lines in text.
+func lastLogLine(t *testing.T, fn *function, msg string) map[string]any {
+	t.Helper()
+	var last map[string]any
+	for _, line := range strings.Split(fn.p.Logs(), "\n") {
+		var l map[string]any
+		if json.Unmarshal([]byte(line), &l) == nil && l["message"] == msg {
+			last = l
+		}
+	}
+	if last == nil {
+		t.Fatalf("no log line %q in:\n%s", msg, fn.p.Logs())
+	}
+	return last
 }

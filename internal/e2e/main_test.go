@@ -205,12 +205,25 @@ func (f *function) logLines(t *testing.T) []map[string]any {
 func (f *function) logLine(t *testing.T, msg, eventID string) map[string]any {
 	t.Helper()
 	for _, l := range f.logLines(t) {
-		if l["msg"] == msg && l["eventId"] == eventID {
+		if l["message"] == msg && l["eventId"] == eventID {
 			return l
 		}
 	}
 	t.Fatalf("no log line %q with eventId %s in:\n%s", msg, eventID, f.p.Logs())
 	return nil
+}
+
+// metricDocuments returns the CloudWatch embedded metric format documents
+// the function wrote.
+func (f *function) metricDocuments(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range f.logLines(t) {
+		if _, ok := l["_aws"]; ok {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // sample reads a sample event from events/ with old/new replacements;

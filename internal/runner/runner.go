@@ -35,6 +35,7 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/app"
 	"github.com/vpcmedic/vpcmedic/internal/config"
 	"github.com/vpcmedic/vpcmedic/internal/inventory"
+	"github.com/vpcmedic/vpcmedic/internal/metrics"
 	"github.com/vpcmedic/vpcmedic/internal/notify"
 	"github.com/vpcmedic/vpcmedic/internal/remediate"
 	"github.com/vpcmedic/vpcmedic/internal/report"
@@ -149,17 +150,11 @@ func stateTable(cfg config.Config, awsCfg aws.Config) *alertstate.Table {
 	return &alertstate.Table{DynamoDB: dynamodb.NewFromConfig(awsCfg), Name: cfg.StateTable}
 }
 
-func lambdaLogger() *slog.Logger {
-	level := slog.LevelInfo
-	_ = level.UnmarshalText([]byte(os.Getenv("AWS_LAMBDA_LOG_LEVEL")))
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
-}
-
 // maxLoggedEvent bounds how much of a rejected event goes into a log line.
 const maxLoggedEvent = 8 << 10
 
 func serve(function string, instrument func(*aws.Config)) {
-	log := lambdaLogger()
+	log := LambdaLogger(os.Stdout)
 	// aws-lambda-go reports handler errors through the standard logger:
 	// route it through the JSON handler so every line stays JSON.
 	slog.SetDefault(log)
@@ -170,26 +165,55 @@ func serve(function string, instrument func(*aws.Config)) {
 		log.Error("cannot start", "function", function, "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(func(ctx context.Context, raw json.RawMessage) (report.Report, error) {
-		rep, err := deps.App.Handle(ctx, raw)
-		if err == nil {
-			return rep, nil
+	lambda.Start(Handler(function, deps, log, os.Stdout))
+}
+
+// Handler is the Lambda handler of function. Each invocation logs through
+// log with its request and trace IDs on every line, and ends by writing
+// its metrics to out (the log stream: stdout), whatever its outcome.
+func Handler(function string, deps *Deps, log *slog.Logger, out io.Writer) func(context.Context, json.RawMessage) (report.Report, error) {
+	name := os.Getenv("AWS_LAMBDA_FUNCTION_NAME")
+	if name == "" {
+		name = function
+	}
+	return func(ctx context.Context, raw json.RawMessage) (report.Report, error) {
+		start := time.Now()
+		log := invocationLogger(ctx, log)
+		rep, runErr, err := handle(app.WithLog(ctx, log), deps, log, raw)
+		end := time.Now()
+		if werr := metrics.Write(out, metrics.Run{
+			Function: name, Mode: deps.App.Config.Mode, Report: rep, Err: err,
+			Duration: end.Sub(start), At: end,
+			SweepCompleted: function == app.Sweep && runErr == nil,
+		}); werr != nil {
+			log.Error("could not write the run's metrics", "error", werr.Error())
 		}
-		if !app.IsTerminal(err) {
-			// Transient (AWS errors, throttling): Lambda retries, then the
-			// dead-letter queue keeps the event.
-			log.Error("run failed, will be retried", "eventId", rep.Trigger.EventID, "error", err.Error())
-			return rep, err
-		}
-		// Retrying bad input cannot help: log it, park it in the
-		// dead-letter queue, and succeed so that nothing retries.
-		log.Error("rejected event", "eventId", rep.Trigger.EventID, "error", err.Error(), "event", truncate(raw, maxLoggedEvent))
-		if perr := park(ctx, deps, raw, err); perr != nil {
-			log.Error("could not park the rejected event; failing so Lambda keeps it", "error", perr.Error())
-			return rep, fmt.Errorf("%w (and parking it failed: %v)", err, perr)
-		}
-		return rep, nil
-	})
+		return rep, err
+	}
+}
+
+// handle runs the pipeline on one event. It returns the run's error and
+// the invocation's: a rejected event that is parked fails the run but not
+// the invocation, since retrying it cannot help.
+func handle(ctx context.Context, deps *Deps, log *slog.Logger, raw json.RawMessage) (rep report.Report, runErr, err error) {
+	rep, err = deps.App.Handle(ctx, raw)
+	if err == nil {
+		return rep, nil, nil
+	}
+	if !app.IsTerminal(err) {
+		// Transient (AWS errors, throttling): Lambda retries, then the
+		// dead-letter queue keeps the event.
+		log.Error("run failed, will be retried", "eventId", rep.Trigger.EventID, "error", err.Error())
+		return rep, err, err
+	}
+	// Retrying bad input cannot help: log it, park it in the
+	// dead-letter queue, and succeed so that nothing retries.
+	log.Error("rejected event", "eventId", rep.Trigger.EventID, "error", err.Error(), "event", truncate(raw, maxLoggedEvent))
+	if perr := park(ctx, deps, raw, err); perr != nil {
+		log.Error("could not park the rejected event; failing so Lambda keeps it", "error", perr.Error())
+		return rep, err, fmt.Errorf("%w (and parking it failed: %v)", err, perr)
+	}
+	return rep, err, nil
 }
 
 func park(ctx context.Context, deps *Deps, raw []byte, reason error) error {
