@@ -146,7 +146,7 @@ func (a *App) classify(ctx context.Context, log *slog.Logger, rep *report.Report
 func (a *App) alert(ctx context.Context, log *slog.Logger, c *alertstate.Claim, rep *report.Report) error {
 	if c != nil && c.MessageID != "" && !c.Remembered {
 		log.Info("alert already sent for this event", "messageId", c.MessageID)
-		rep.Alert = &report.Alert{MessageID: c.MessageID}
+		rep.Alert = &report.Alert{MessageID: c.MessageID, Earlier: true}
 		return nil
 	}
 	alert, err := a.Notifier.Send(ctx, a.Config.Mode, *rep)

@@ -109,9 +109,12 @@ func Values(r Run) []Value {
 	}
 	var sent, pageFailed int64
 	if a := r.Report.Alert; a != nil {
-		if a.Error != "" {
+		switch {
+		case a.Error != "":
 			pageFailed = 1
-		} else {
+		case !a.Earlier:
+			// A retry that finds its alert sent by the earlier try does not
+			// count it twice.
 			sent = 1
 		}
 	}

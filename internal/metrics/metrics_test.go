@@ -173,6 +173,20 @@ func TestFailedPublishCountsAsAFailedPage(t *testing.T) {
 	}
 }
 
+// The retry of a run that paged but could not remember finds its alert
+// sent: the page is counted once, by the try that sent it.
+func TestAlertSentByAnEarlierTryIsNotCountedAgain(t *testing.T) {
+	r := remediation()
+	r.Report.Alert = &report.Alert{MessageID: "m-1", Earlier: true}
+	if doc := decode(t, r); doc["PagesSent"] != float64(0) || doc["PagesFailed"] != float64(0) {
+		t.Errorf("PagesSent %v, PagesFailed %v: want 0 and 0", doc["PagesSent"], doc["PagesFailed"])
+	}
+	r.Report.Alert = &report.Alert{Subject: "vpcmedic: BROKEN orders", MessageID: "m-1"}
+	if doc := decode(t, r); doc["PagesSent"] != float64(1) {
+		t.Errorf("PagesSent %v for a page sent by this try, want 1", doc["PagesSent"])
+	}
+}
+
 func TestSweepsCompletedOnlyFromAFinishedSweep(t *testing.T) {
 	r := metrics.Run{Function: "vpcmedic-Sweep-9Z", Mode: "alarm", SweepCompleted: true, At: end}
 	doc := decode(t, r)

@@ -161,6 +161,9 @@ type Alert struct {
 	// Error says why SNS did not accept the message; the run fails so
 	// that Lambda retries it.
 	Error string `json:"error,omitempty"`
+	// Earlier says an earlier try of the event sent the message: this
+	// run did not send it again.
+	Earlier bool `json:"earlier,omitempty"`
 }
 
 // Network summarises one VPC's topology as read.

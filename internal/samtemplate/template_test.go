@@ -175,7 +175,7 @@ func TestParametersAndConditions(t *testing.T) {
 		allowed []string
 	}{
 		{"Mode", "alarm", []string{"alarm", "remediate"}},
-		{"LogLevel", "INFO", []string{"DEBUG", "INFO", "WARN", "ERROR"}},
+		{"LogLevel", "INFO", []string{"DEBUG", "INFO"}},
 		{"SweepSchedule", "rate(1 hour)", nil},
 		{"AlertEmail", "", nil},
 		{"AlertTopicArn", "", nil},
