@@ -215,7 +215,7 @@ func RunChecks(checks []Check, t *Target) (findings []report.Finding, passed int
 			findings = append(findings, report.Finding{
 				Check: c.Name, CheckID: c.ID, Severity: sev, Message: r.Message,
 				AZ: r.AZ, Service: r.Service, Resources: compact(resources), Unverified: r.Unverified,
-				InProgress: r.Unverified && r.InProgress,
+				InProgress:  r.Unverified && r.InProgress,
 				Remediation: fix,
 			})
 		}
