@@ -103,6 +103,7 @@ type RouteTable struct {
 	Main      bool
 	SubnetIDs []string
 	Routes    []Route
+	Tags      map[string]string
 }
 
 // Route target kinds.

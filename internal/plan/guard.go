@@ -7,7 +7,7 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/network"
 )
 
-// OptOutTag on a VPC, subnet or security group keeps vpcmedic's hands off
+// OptOutTag on a VPC, subnet, security group or route table keeps vpcmedic's hands off
 // it: changes that touch it are only reported.
 const OptOutTag = "vpcmedic:remediate"
 
@@ -102,6 +102,9 @@ func optedOut(s *network.Snapshot, scope *Scope, c Change) string {
 		for _, t := range s.RouteTables {
 			if t.ID != rt {
 				continue
+			}
+			if t.Tags[OptOutTag] == "false" {
+				return fmt.Sprintf("route table %s is tagged %s=false", rt, OptOutTag)
 			}
 			for _, sn := range t.SubnetIDs {
 				if sub, ok := s.Subnet(sn); ok && sub.Tags[OptOutTag] == "false" {

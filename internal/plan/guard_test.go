@@ -59,3 +59,24 @@ type snapshotTags struct {
 	vpc, group bool
 	subnet     string
 }
+
+// A route table tagged vpcmedic:remediate=false is left alone, as the
+// template's IAM deny leaves it: the change is reported, not attempted.
+func TestGuardLeavesAnOptedOutRouteTableAlone(t *testing.T) {
+	s := vpc(false)
+	if len(s.RouteTables) == 0 {
+		t.Fatal("fixture has no route table")
+	}
+	rt := s.RouteTables[0].ID
+	change := Change{Action: CreateRoute, VPCID: s.VPC.ID, RouteTableIDs: []string{rt}, NATGatewayID: "nat-1"}
+	scope := Scope{MaxChanges: 10}
+	if allowed, _ := Guard(s, &scope, []Change{change}); len(allowed) != 1 {
+		t.Fatalf("an untagged route table's route refused")
+	}
+	s.RouteTables[0].Tags = map[string]string{OptOutTag: "false"}
+	scope = Scope{MaxChanges: 10}
+	allowed, refused := Guard(s, &scope, []Change{change})
+	if len(allowed) != 0 || len(refused) != 1 || !strings.Contains(refused[0].Reason, "route table "+rt+" is tagged vpcmedic:remediate=false") {
+		t.Errorf("allowed %v, refused %+v: want the route refused, naming the route table's tag", allowed, refused)
+	}
+}

@@ -347,7 +347,7 @@ func (r *Reader) routeTables(ctx context.Context, filters []types.Filter, add fu
 }
 
 func routeTable(t types.RouteTable) network.RouteTable {
-	rt := network.RouteTable{ID: aws.ToString(t.RouteTableId)}
+	rt := network.RouteTable{ID: aws.ToString(t.RouteTableId), Tags: tags(t.Tags)}
 	for _, a := range t.Associations {
 		if aws.ToBool(a.Main) {
 			rt.Main = true
