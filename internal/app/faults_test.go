@@ -128,16 +128,7 @@ func TestStalledCallFailsTheRunAndTheRetryPages(t *testing.T) {
 // Throttled endpoint creations are retried by the SDK: one endpoint each,
 // never two.
 func TestThrottledEndpointCreationMakesOneEndpoint(t *testing.T) {
-	srv := emulator.Shared(t)
-	s := scenario.New(srv.MustConfig(t))
-	w := scenario.BrokenOnDemandMSK(s)
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	oc := newOncall(t, srv)
-	useEmulatorEnv(t, srv)
-	t.Setenv("MODE", "remediate")
-	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
+	srv, w, oc := brokenMSKToRemediate(t)
 	p := behindFaults(t, srv)
 	d := buildFromEnv(t, app.OnLambdaChange)
 	p.Inject("CreateVpcEndpoint", faults.Throttle, 2)
@@ -162,16 +153,7 @@ func TestThrottledEndpointCreationMakesOneEndpoint(t *testing.T) {
 // progress"; the sweep re-checks the workload once they are available and
 // stays quiet.
 func TestEndpointsStillPendingAreNotPagedAsBroken(t *testing.T) {
-	srv := emulator.Shared(t)
-	s := scenario.New(srv.MustConfig(t))
-	w := scenario.BrokenOnDemandMSK(s)
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	oc := newOncall(t, srv)
-	useEmulatorEnv(t, srv)
-	t.Setenv("MODE", "remediate")
-	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
+	srv, w, oc := brokenMSKToRemediate(t)
 	t.Setenv("ALERT_STATE_TABLE", createAlertStateTable(t, srv.MustConfig(t)))
 	p := behindFaults(t, srv)
 	d := buildFromEnv(t, app.OnLambdaChange)
@@ -220,16 +202,7 @@ func TestEndpointsStillPendingAreNotPagedAsBroken(t *testing.T) {
 // the changes are reported skipped, on-call hears of it, and the run fails
 // so that Lambda's retry, with the time, makes them.
 func TestRemediationWithoutTimeLeftIsSkippedReportedAndRetried(t *testing.T) {
-	srv := emulator.Shared(t)
-	s := scenario.New(srv.MustConfig(t))
-	w := scenario.BrokenOnDemandMSK(s)
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	oc := newOncall(t, srv)
-	useEmulatorEnv(t, srv)
-	t.Setenv("MODE", "remediate")
-	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
+	srv, w, oc := brokenMSKToRemediate(t)
 	d := buildFromEnv(t, app.OnLambdaChange)
 	event := mappingCreated(t, w.ESM)
 
@@ -269,16 +242,7 @@ func TestRemediationWithoutTimeLeftIsSkippedReportedAndRetried(t *testing.T) {
 // retried with the same client token, and EC2 answers with the endpoint it
 // made: one endpoint per service, reported with its real ID.
 func TestLostEndpointAnswerIsRetriedWithItsClientToken(t *testing.T) {
-	srv := emulator.Shared(t)
-	s := scenario.New(srv.MustConfig(t))
-	w := scenario.BrokenOnDemandMSK(s)
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	oc := newOncall(t, srv)
-	useEmulatorEnv(t, srv)
-	t.Setenv("MODE", "remediate")
-	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
+	srv, w, oc := brokenMSKToRemediate(t)
 	p := behindFaults(t, srv)
 	d := buildFromEnv(t, app.OnLambdaChange)
 	p.Inject("CreateVpcEndpoint", faults.LoseAnswer, 1)
@@ -312,16 +276,7 @@ func TestLostEndpointAnswerIsRetriedWithItsClientToken(t *testing.T) {
 // vpcmedic's look and its create, EC2 refuses vpcmedic's: vpcmedic uses
 // the endpoint that is there, and the re-check judges it.
 func TestEndpointCreatedMeanwhileIsUsedNotDuplicated(t *testing.T) {
-	srv := emulator.Shared(t)
-	s := scenario.New(srv.MustConfig(t))
-	w := scenario.BrokenOnDemandMSK(s)
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	oc := newOncall(t, srv)
-	useEmulatorEnv(t, srv)
-	t.Setenv("MODE", "remediate")
-	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
+	srv, w, oc := brokenMSKToRemediate(t)
 	p := behindFaults(t, srv)
 	d := buildFromEnv(t, app.OnLambdaChange)
 	direct := ec2.NewFromConfig(srv.MustConfig(t))

@@ -16,6 +16,23 @@ import (
 )
 
 // liveEndpoints lists the endpoints of a VPC that are not deleted.
+// brokenMSKToRemediate seeds the guide's broken on-demand MSK mapping and
+// sets remediate mode, alerting a queue that stands for on-call.
+func brokenMSKToRemediate(t *testing.T) (*emulator.Server, *scenario.MSKWorkload, *oncall) {
+	t.Helper()
+	srv := emulator.Shared(t)
+	s := scenario.New(srv.MustConfig(t))
+	w := scenario.BrokenOnDemandMSK(s)
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	oc := newOncall(t, srv)
+	useEmulatorEnv(t, srv)
+	t.Setenv("MODE", "remediate")
+	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
+	return srv, w, oc
+}
+
 func liveEndpoints(t *testing.T, srv *emulator.Server, vpc string) []ec2types.VpcEndpoint {
 	t.Helper()
 	out, err := ec2.NewFromConfig(srv.MustConfig(t)).DescribeVpcEndpoints(t.Context(), &ec2.DescribeVpcEndpointsInput{
@@ -45,16 +62,7 @@ func changeStatuses(rep report.Report) map[string]int {
 // re-checked ok, reported before -> after with what was created and what it
 // costs, and paged once; the same event delivered again changes nothing.
 func TestRemediateFixesAndReChecks(t *testing.T) {
-	srv := emulator.Shared(t)
-	s := scenario.New(srv.MustConfig(t))
-	w := scenario.BrokenOnDemandMSK(s)
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	oc := newOncall(t, srv)
-	useEmulatorEnv(t, srv)
-	t.Setenv("MODE", "remediate")
-	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
+	srv, w, oc := brokenMSKToRemediate(t)
 	d := buildFromEnv(t, app.OnLambdaChange)
 	event := mappingCreated(t, w.ESM)
 
