@@ -66,60 +66,28 @@ var lookups = []lookup{
 		return routeTableVPCs(ctx, c, filter("association.route-table-association-id", ids))
 	}},
 	{kind: trail.KindSubnet, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
-		var out []string
 		p := ec2.NewDescribeSubnetsPaginator(c, &ec2.DescribeSubnetsInput{Filters: filter("subnet-id", ids)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			for _, s := range page.Subnets {
-				out = append(out, aws.ToString(s.VpcId))
-			}
-		}
-		return out, nil
+		return pagedVPCs(ctx, p, func(o *ec2.DescribeSubnetsOutput) []string {
+			return vpcIDsOf(o.Subnets, func(s types.Subnet) *string { return s.VpcId })
+		})
 	}},
 	{kind: trail.KindNATGateway, required: true, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
-		var out []string
 		p := ec2.NewDescribeNatGatewaysPaginator(c, &ec2.DescribeNatGatewaysInput{Filter: filter("nat-gateway-id", ids)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			for _, n := range page.NatGateways {
-				out = append(out, aws.ToString(n.VpcId))
-			}
-		}
-		return out, nil
+		return pagedVPCs(ctx, p, func(o *ec2.DescribeNatGatewaysOutput) []string {
+			return vpcIDsOf(o.NatGateways, func(n types.NatGateway) *string { return n.VpcId })
+		})
 	}},
 	{kind: trail.KindVPCEndpoint, required: true, skipWhenVPCKnown: true, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
-		var out []string
 		p := ec2.NewDescribeVpcEndpointsPaginator(c, &ec2.DescribeVpcEndpointsInput{Filters: filter("vpc-endpoint-id", ids)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			for _, e := range page.VpcEndpoints {
-				out = append(out, aws.ToString(e.VpcId))
-			}
-		}
-		return out, nil
+		return pagedVPCs(ctx, p, func(o *ec2.DescribeVpcEndpointsOutput) []string {
+			return vpcIDsOf(o.VpcEndpoints, func(e types.VpcEndpoint) *string { return e.VpcId })
+		})
 	}},
 	{kind: trail.KindSecurityGroup, required: true, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
-		var out []string
 		p := ec2.NewDescribeSecurityGroupsPaginator(c, &ec2.DescribeSecurityGroupsInput{Filters: filter("group-id", ids)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			for _, g := range page.SecurityGroups {
-				out = append(out, aws.ToString(g.VpcId))
-			}
-		}
-		return out, nil
+		return pagedVPCs(ctx, p, func(o *ec2.DescribeSecurityGroupsOutput) []string {
+			return vpcIDsOf(o.SecurityGroups, func(g types.SecurityGroup) *string { return g.VpcId })
+		})
 	}},
 	{kind: trail.KindSecurityGroupName, required: true, describe: defaultVPCGroupVPCs},
 	{kind: trail.KindNetworkACL, required: true, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
@@ -131,51 +99,58 @@ var lookups = []lookup{
 	{kind: trail.KindInternetGateway, skipWhenVPCKnown: true, describe: func(ctx context.Context, c EC2, ids []string) ([]string, error) {
 		// A deleted gateway was detached first (its own event): nothing to
 		// find then, and nothing more to check.
-		var out []string
 		p := ec2.NewDescribeInternetGatewaysPaginator(c, &ec2.DescribeInternetGatewaysInput{Filters: filter("internet-gateway-id", ids)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
+		return pagedVPCs(ctx, p, func(o *ec2.DescribeInternetGatewaysOutput) []string {
+			var out []string
+			for _, g := range o.InternetGateways {
+				out = append(out, vpcIDsOf(g.Attachments, func(a types.InternetGatewayAttachment) *string { return a.VpcId })...)
 			}
-			for _, g := range page.InternetGateways {
-				for _, a := range g.Attachments {
-					out = append(out, aws.ToString(a.VpcId))
-				}
-			}
-		}
-		return out, nil
+			return out
+		})
 	}},
 }
 
-func routeTableVPCs(ctx context.Context, c EC2, filters []types.Filter) ([]string, error) {
+// pager is what the SDK's EC2 paginators have in common.
+type pager[O any] interface {
+	HasMorePages() bool
+	NextPage(context.Context, ...func(*ec2.Options)) (O, error)
+}
+
+// pagedVPCs reads every page of a Describe call and collects the VPC IDs of
+// what each page holds.
+func pagedVPCs[O any](ctx context.Context, p pager[O], vpcs func(O) []string) ([]string, error) {
 	var out []string
-	p := ec2.NewDescribeRouteTablesPaginator(c, &ec2.DescribeRouteTablesInput{Filters: filters})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, err
 		}
-		for _, t := range page.RouteTables {
-			out = append(out, aws.ToString(t.VpcId))
-		}
+		out = append(out, vpcs(page)...)
 	}
 	return out, nil
 }
 
-func networkACLVPCs(ctx context.Context, c EC2, filters []types.Filter) ([]string, error) {
-	var out []string
-	p := ec2.NewDescribeNetworkAclsPaginator(c, &ec2.DescribeNetworkAclsInput{Filters: filters})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range page.NetworkAcls {
-			out = append(out, aws.ToString(a.VpcId))
-		}
+// vpcIDsOf lists the VPC ID of each item.
+func vpcIDsOf[T any](items []T, vpc func(T) *string) []string {
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		out = append(out, aws.ToString(vpc(it)))
 	}
-	return out, nil
+	return out
+}
+
+func routeTableVPCs(ctx context.Context, c EC2, filters []types.Filter) ([]string, error) {
+	p := ec2.NewDescribeRouteTablesPaginator(c, &ec2.DescribeRouteTablesInput{Filters: filters})
+	return pagedVPCs(ctx, p, func(o *ec2.DescribeRouteTablesOutput) []string {
+		return vpcIDsOf(o.RouteTables, func(t types.RouteTable) *string { return t.VpcId })
+	})
+}
+
+func networkACLVPCs(ctx context.Context, c EC2, filters []types.Filter) ([]string, error) {
+	p := ec2.NewDescribeNetworkAclsPaginator(c, &ec2.DescribeNetworkAclsInput{Filters: filters})
+	return pagedVPCs(ctx, p, func(o *ec2.DescribeNetworkAclsOutput) []string {
+		return vpcIDsOf(o.NetworkAcls, func(a types.NetworkAcl) *string { return a.VpcId })
+	})
 }
 
 // defaultVPCGroupVPCs returns the VPC of security groups named by name: EC2
@@ -183,32 +158,17 @@ func networkACLVPCs(ctx context.Context, c EC2, filters []types.Filter) ([]strin
 // groups are looked up there. A group no longer found leaves the VPC
 // unknown.
 func defaultVPCGroupVPCs(ctx context.Context, c EC2, names []string) ([]string, error) {
-	var defaults []string
 	vpcs := ec2.NewDescribeVpcsPaginator(c, &ec2.DescribeVpcsInput{Filters: filter("is-default", []string{"true"})})
-	for vpcs.HasMorePages() {
-		page, err := vpcs.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, v := range page.Vpcs {
-			defaults = append(defaults, aws.ToString(v.VpcId))
-		}
+	defaults, err := pagedVPCs(ctx, vpcs, func(o *ec2.DescribeVpcsOutput) []string {
+		return vpcIDsOf(o.Vpcs, func(v types.Vpc) *string { return v.VpcId })
+	})
+	if err != nil || len(defaults) == 0 {
+		return nil, err
 	}
-	if len(defaults) == 0 {
-		return nil, nil
-	}
-	var out []string
-	p := ec2.NewDescribeSecurityGroupsPaginator(c, &ec2.DescribeSecurityGroupsInput{
+	groups := ec2.NewDescribeSecurityGroupsPaginator(c, &ec2.DescribeSecurityGroupsInput{
 		Filters: append(filter("group-name", names), filter("vpc-id", defaults)...),
 	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, g := range page.SecurityGroups {
-			out = append(out, aws.ToString(g.VpcId))
-		}
-	}
-	return out, nil
+	return pagedVPCs(ctx, groups, func(o *ec2.DescribeSecurityGroupsOutput) []string {
+		return vpcIDsOf(o.SecurityGroups, func(g types.SecurityGroup) *string { return g.VpcId })
+	})
 }
