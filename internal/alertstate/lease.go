@@ -30,12 +30,22 @@ const (
 // run's lease, and held=true, when that run has the VPC now; a lease past
 // its time (the run died) is taken over.
 func (t *Table) Lease(ctx context.Context, vpcID, owner string, now, until time.Time) (other *Lease, held bool, err error) {
-	return t.take(ctx, vpcLease, vpcID, owner, now, until)
+	return t.take(ctx, t.vpcPrefix(), vpcID, owner, now, until)
+}
+
+// vpcPrefix keys the leases of another account's VPCs by that account: AWS
+// documents resource IDs as unique within an account, not across accounts.
+// The hub's own account keeps the keys it always had.
+func (t *Table) vpcPrefix() string {
+	if t.Account == "" {
+		return vpcLease
+	}
+	return vpcLease + t.Account + "#"
 }
 
 // Release gives the VPC back, if owner still holds it.
 func (t *Table) Release(ctx context.Context, vpcID, owner string) error {
-	return t.give(ctx, vpcLease, vpcID, owner)
+	return t.give(ctx, t.vpcPrefix(), vpcID, owner)
 }
 
 // HoldPage takes the right to page a workload's problem: of two runs that

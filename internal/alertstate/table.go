@@ -20,9 +20,27 @@ type DynamoDB interface {
 
 // Table is the memory: one item per handled event (kept two days) and one
 // per open problem (kept while open, and a month at most).
+//
+// Keys across accounts: event claims are keyed by CloudTrail's event ID
+// (unique per event, so one event forwarded twice is handled once),
+// problems and page holds by workload ID (a mapping's UUID, or a function's
+// ARN, which names its account and Region); only VPC leases need the
+// account, see Account.
 type Table struct {
 	DynamoDB DynamoDB
 	Name     string
+	// Account is the member account whose VPCs this table's leases name,
+	// when vpcmedic watches an organisation from a hub; empty for the
+	// account vpcmedic runs in.
+	Account string
+}
+
+// ForAccount returns the table as the runs in a member account use it.
+func (t *Table) ForAccount(account string) *Table {
+	if t == nil {
+		return nil
+	}
+	return &Table{DynamoDB: t.DynamoDB, Name: t.Name, Account: account}
 }
 
 // Item lifetimes, enforced by the table's TTL on expiresAt.

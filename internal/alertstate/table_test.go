@@ -142,3 +142,25 @@ func TestTableLeasesVPCs(t *testing.T) {
 		t.Errorf("a lapsed lease: held %v, %v", held, err)
 	}
 }
+
+func TestTableLeasesTheSameVPCIDOfTwoAccountsApart(t *testing.T) {
+	hub := newTable(t)
+	ctx := t.Context()
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	until := now.Add(time.Minute)
+	member := hub.ForAccount("111111111111")
+	if _, held, err := hub.Lease(ctx, "vpc-1", "run-a", now, until); err != nil || held {
+		t.Fatalf("hub lease: held %v, %v", held, err)
+	}
+	if _, held, err := member.Lease(ctx, "vpc-1", "run-b", now, until); err != nil || held {
+		t.Errorf("vpc-1 of another account is held by the hub's lease on its own vpc-1: held %v, %v", held, err)
+	}
+	if _, held, _ := hub.ForAccount("111111111111").Lease(ctx, "vpc-1", "run-c", now, until); !held {
+		t.Error("a second run in the member account took the lease run-b holds")
+	}
+	// The hub's own keys are as before member accounts existed.
+	out, err := hub.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(hub.Name), Key: key("lease#vpc-1")})
+	if err != nil || len(out.Item) == 0 {
+		t.Errorf("the hub's lease is not under lease#vpc-1: %v", err)
+	}
+}

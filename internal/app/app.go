@@ -84,6 +84,20 @@ type App struct {
 	OwnRoleARNs []string
 	Log         *slog.Logger
 
+	// Connect reaches the other accounts and Regions of an organisation
+	// (see For); nil: only this account and Region are checked.
+	Connect Connect
+	// Account is the account this App checks; empty until learnt from
+	// CallerARN.
+	Account string
+	// Names gives an account's name for alerts; nil: IDs only.
+	Names AccountNamer
+	// SweepTargets lists the accounts and Regions the sweep walks; nil:
+	// this account and Region only.
+	SweepTargets func(context.Context) ([]Target, error)
+
+	members    accounts
+	partition  string
 	callerOnce sync.Once
 	caller     string
 	callerErr  error
@@ -107,7 +121,12 @@ func (a *App) Handle(ctx context.Context, raw []byte) (report.Report, error) {
 	if err != nil {
 		return a.emptyReport(t), &TerminalError{Err: err}
 	}
-	return a.Run(ctx, t)
+	// An event forwarded from a member account is checked there.
+	target, err := a.For(ctx, t.Account, t.Region)
+	if err != nil {
+		return a.emptyReport(t), err
+	}
+	return target.Run(ctx, t)
 }
 
 func (a *App) emptyReport(t trail.Trigger) report.Report {
@@ -154,19 +173,27 @@ func (a *App) Run(ctx context.Context, t trail.Trigger) (report.Report, error) {
 // is told before anything is remembered, so that a failed publish leaves
 // the retry to tell them.
 func (a *App) runClaimed(ctx context.Context, log *slog.Logger, claim *alertstate.Claim, rep *report.Report) error {
-	workloads, skip, err := a.resolve(ctx, rep.Trigger)
-	if err != nil {
-		return err
-	}
-	if skip != "" {
-		rep.Trigger.Skip = skip
-		log.Info("skipped", "reason", skip)
-		return nil
-	}
-	log.Info("resolved workloads", "count", len(workloads))
-	remediationErr, err := a.check(ctx, log, rep, workloads)
-	if err != nil {
-		return err
+	var remediationErr error
+	if targets := a.sweepTargets(rep.Trigger); targets != nil {
+		var err error
+		if remediationErr, err = a.sweepAccounts(ctx, log, rep, targets); err != nil {
+			return err
+		}
+	} else {
+		workloads, skip, err := a.resolve(ctx, rep.Trigger)
+		if err != nil {
+			return err
+		}
+		if skip != "" {
+			rep.Trigger.Skip = skip
+			log.Info("skipped", "reason", skip)
+			return nil
+		}
+		log.Info("resolved workloads", "count", len(workloads))
+		if remediationErr, err = a.check(ctx, log, rep, workloads); err != nil {
+			return err
+		}
+		rep.AccountName = a.accountName(ctx, rep.Trigger.Account)
 	}
 	memories, err := a.classify(ctx, log, rep)
 	if err != nil {
@@ -200,11 +227,11 @@ func (a *App) ownChange(ctx context.Context, t trail.Trigger) (string, error) {
 	if a.CallerARN == nil {
 		return "", nil
 	}
-	a.callerOnce.Do(func() { a.caller, a.callerErr = a.CallerARN(ctx) })
-	if a.callerErr != nil {
-		return "", fmt.Errorf("learn vpcmedic's own identity: %w", a.callerErr)
+	caller, err := a.callerARN(ctx)
+	if err != nil {
+		return "", fmt.Errorf("learn vpcmedic's own identity: %w", err)
 	}
-	if t.Actor.MadeBy(a.caller) {
+	if t.Actor.MadeBy(caller) {
 		return fmt.Sprintf("made by vpcmedic's own identity (%s): its own change", t.Actor.ARN), nil
 	}
 	return "", nil

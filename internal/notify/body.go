@@ -35,6 +35,7 @@ func Body(r report.Report) string {
 func humanText(r report.Report) string {
 	var b strings.Builder
 	writeTrigger(&b, r)
+	writeAccounts(&b, r)
 	for _, w := range r.Workloads {
 		writeAlerted(&b, r, w)
 	}
@@ -50,6 +51,22 @@ func writeTrigger(b *strings.Builder, r report.Report) {
 		label = "Cause"
 	}
 	fmt.Fprintf(b, "%s: %s\n", label, report.DescribeTrigger(r.Trigger))
+}
+
+// writeAccounts counts a sweep's workloads per account and Region, and
+// names the accounts it could not sweep.
+func writeAccounts(b *strings.Builder, r report.Report) {
+	if len(r.Accounts) == 0 {
+		return
+	}
+	b.WriteString("\nACCOUNTS\n")
+	for _, a := range r.Accounts {
+		if a.Error != "" {
+			fmt.Fprintf(b, "- %s %s: not swept: %s\n", a.Label(), a.Region, a.Error)
+			continue
+		}
+		fmt.Fprintf(b, "- %s %s: %d %s checked, %d broken\n", a.Label(), a.Region, a.Checked, plural(a.Checked, "workload"), a.Broken)
+	}
 }
 
 // writeAlerted describes a workload the alert is about; others are left
@@ -89,6 +106,16 @@ func writeChanges(b *strings.Builder, r report.Report, d detail) {
 	}
 }
 
+// accountOf labels an account of the sweep with its name, when known.
+func accountOf(r report.Report, id string) string {
+	for _, a := range r.Accounts {
+		if a.Account == id {
+			return a.Label()
+		}
+	}
+	return id
+}
+
 func writeWorkload(b *strings.Builder, r report.Report, w report.Workload) {
 	verdict := strings.ToUpper(string(w.Status))
 	if w.FixInProgress() {
@@ -101,7 +128,10 @@ func writeWorkload(b *strings.Builder, r report.Report, w report.Workload) {
 		verdict += ", " + w.Problem
 	}
 	fmt.Fprintf(b, "\n%s: %s %s (%s)\n", verdict, w.Kind, w.Name, w.ID)
-	if w.VPCID != "" {
+	switch {
+	case w.VPCID != "" && w.Account != "":
+		fmt.Fprintf(b, "VPC %s, account %s, %s\n", w.VPCID, accountOf(r, w.Account), w.Region)
+	case w.VPCID != "":
 		fmt.Fprintf(b, "VPC %s, %s\n", w.VPCID, r.Trigger.Region)
 	}
 

@@ -122,20 +122,24 @@ type machineAlert struct {
 // region and mode repeat the message attributes in the body, for consumers
 // that receive no attributes.
 type alertSummary struct {
-	Severity  string `json:"severity"`
-	Kind      string `json:"kind"`
-	Account   string `json:"account,omitempty"`
-	Region    string `json:"region,omitempty"`
-	Mode      string `json:"mode,omitempty"`
-	Trigger   string `json:"trigger"`
-	Broken    int    `json:"broken"`
-	Recovered int    `json:"recovered"`
-	Fixed     int    `json:"fixed"`
+	Severity string `json:"severity"`
+	Kind     string `json:"kind"`
+	Account  string `json:"account,omitempty"`
+	// AccountName is the account's name in its organisation, when known.
+	AccountName string `json:"accountName,omitempty"`
+	Region      string `json:"region,omitempty"`
+	Mode        string `json:"mode,omitempty"`
+	Trigger     string `json:"trigger"`
+	Broken      int    `json:"broken"`
+	Recovered   int    `json:"recovered"`
+	Fixed       int    `json:"fixed"`
 	// InProgress counts workloads whose fix waits on vpcmedic's own
 	// changes taking effect.
 	InProgress int             `json:"inProgress"`
 	Causes     []cause         `json:"causes"`
 	Workloads  []workloadBrief `json:"workloads"`
+	// Accounts counts a sweep's workloads per account and Region.
+	Accounts []report.AccountRun `json:"accounts,omitempty"`
 	// MoreWorkloads and MoreCauses count what the lists leave out.
 	MoreWorkloads int `json:"moreWorkloads,omitempty"`
 	MoreCauses    int `json:"moreCauses,omitempty"`
@@ -145,6 +149,8 @@ type workloadBrief struct {
 	Kind    string        `json:"kind"`
 	ID      string        `json:"id"`
 	Name    string        `json:"name,omitempty"`
+	Account string        `json:"account,omitempty"`
+	Region  string        `json:"region,omitempty"`
 	Status  report.Status `json:"status"`
 	Problem string        `json:"problem,omitempty"`
 	VPCID   string        `json:"vpcId,omitempty"`
@@ -160,14 +166,14 @@ type cause struct {
 }
 
 func summarise(r report.Report, d detail) alertSummary {
-	s := alertSummary{Severity: alertSeverity(r), Kind: alertKind(r), Account: r.Trigger.Account, Region: r.Trigger.Region, Mode: r.Mode, Trigger: report.DescribeTrigger(r.Trigger)}
+	s := alertSummary{Severity: alertSeverity(r), Kind: alertKind(r), Account: r.Trigger.Account, AccountName: r.AccountName, Region: r.Trigger.Region, Mode: r.Mode, Trigger: report.DescribeTrigger(r.Trigger), Accounts: r.Accounts}
 	t := counts(r)
 	s.Broken, s.Recovered, s.Fixed, s.InProgress = t.broken, t.recovered, t.fixed, t.inProgress
 	causes := causesOf(r)
 	s.Causes, s.MoreCauses = upTo(causes, d)
 	var briefs []workloadBrief
 	for _, w := range alerted(r) {
-		briefs = append(briefs, workloadBrief{Kind: w.Kind, ID: w.ID, Name: w.Name, Status: w.Status, Problem: w.Problem, VPCID: w.VPCID, Causes: labelsOf(w)})
+		briefs = append(briefs, workloadBrief{Kind: w.Kind, ID: w.ID, Name: w.Name, Account: w.Account, Region: w.Region, Status: w.Status, Problem: w.Problem, VPCID: w.VPCID, Causes: labelsOf(w)})
 	}
 	s.Workloads, s.MoreWorkloads = upTo(briefs, d)
 	if s.Causes == nil {
@@ -314,9 +320,10 @@ func summaryText(r report.Report, d detail, where string) string {
 	writeTrigger(&b, r)
 	fmt.Fprintf(&b, "\n%s", counts(r))
 	if r.Trigger.Account != "" || r.Trigger.Region != "" {
-		fmt.Fprintf(&b, " (account %s, %s)", r.Trigger.Account, r.Trigger.Region)
+		fmt.Fprintf(&b, " (account %s, %s)", report.AccountLabel(r.Trigger.Account, r.AccountName), r.Trigger.Region)
 	}
 	b.WriteString("\n")
+	writeAccounts(&b, r)
 	causes, moreCauses := upTo(causesOf(r), d)
 	if len(causes) > 0 {
 		b.WriteString("\nCAUSES\n")
@@ -345,7 +352,7 @@ func summaryText(r report.Report, d detail, where string) string {
 // counts, the causes with their zones, then the first workloads, whole
 // items only.
 func smsText(r report.Report) string {
-	head := fmt.Sprintf("vpcmedic %s %s: %s.", r.Trigger.Account, r.Trigger.Region, counts(r))
+	head := fmt.Sprintf("vpcmedic %s %s: %s.", report.AccountLabel(r.Trigger.Account, r.AccountName), r.Trigger.Region, counts(r))
 	var causes []string
 	for _, c := range causesOf(r) {
 		causes = append(causes, c.String())

@@ -49,6 +49,35 @@ type Report struct {
 	Networks []Network `json:"networks,omitempty"`
 	// Alert is the alert sent, if any.
 	Alert *Alert `json:"alert,omitempty"`
+	// AccountName is the name of the trigger's account in its
+	// organisation, when vpcmedic could read it.
+	AccountName string `json:"accountName,omitempty"`
+	// Accounts is what a sweep of several accounts or Regions found in
+	// each.
+	Accounts []AccountRun `json:"accounts,omitempty"`
+}
+
+// AccountRun is one account and Region of a sweep across an organisation.
+type AccountRun struct {
+	Account string `json:"account"`
+	Name    string `json:"name,omitempty"`
+	Region  string `json:"region"`
+	Checked int    `json:"checked"`
+	Broken  int    `json:"broken"`
+	// Error is why the account could not be swept (its role could not be
+	// assumed, a read was refused); its workloads are then not checked.
+	Error string `json:"error,omitempty"`
+}
+
+// Label names the account: its ID, and its name when known.
+func (a AccountRun) Label() string { return AccountLabel(a.Account, a.Name) }
+
+// AccountLabel is "123456789012 (payments)", or the ID alone without a name.
+func AccountLabel(id, name string) string {
+	if name == "" {
+		return id
+	}
+	return id + " (" + name + ")"
 }
 
 // Workload is one ESM or function checked in this run.
@@ -57,6 +86,10 @@ type Workload struct {
 	// ID is the ESM UUID, or the function ARN without qualifier.
 	ID   string `json:"id"`
 	Name string `json:"name,omitempty"`
+	// Account and Region are set when a sweep checks several accounts or
+	// Regions: the workload's own.
+	Account string `json:"account,omitempty"`
+	Region  string `json:"region,omitempty"`
 	// Status is the verdict of the last check (the re-check after
 	// remediation); Before is the verdict found first, set on every
 	// workload in remediate mode (also when nothing was changed) and never

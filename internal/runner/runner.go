@@ -22,11 +22,6 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/kafka"
-	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
-	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -34,14 +29,10 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/alertstate"
 	"github.com/vpcmedic/vpcmedic/internal/app"
 	"github.com/vpcmedic/vpcmedic/internal/config"
-	"github.com/vpcmedic/vpcmedic/internal/inventory"
 	"github.com/vpcmedic/vpcmedic/internal/metrics"
 	"github.com/vpcmedic/vpcmedic/internal/notify"
 	"github.com/vpcmedic/vpcmedic/internal/remediate"
 	"github.com/vpcmedic/vpcmedic/internal/report"
-	"github.com/vpcmedic/vpcmedic/internal/rolepolicy"
-	"github.com/vpcmedic/vpcmedic/internal/simulate"
-	"github.com/vpcmedic/vpcmedic/internal/topology"
 	"github.com/vpcmedic/vpcmedic/internal/trail"
 )
 
@@ -83,39 +74,29 @@ func Build(ctx context.Context, function string, log *slog.Logger, instrument fu
 	if instrument != nil {
 		instrument(&awsCfg)
 	}
-	ec2Client := ec2.NewFromConfig(awsCfg)
-	lambdaClient := awslambda.NewFromConfig(awsCfg)
 	stsClient := sts.NewFromConfig(awsCfg)
-	iamClient := iam.NewFromConfig(awsCfg)
 	d := &Deps{STS: stsClient, Region: awsCfg.Region}
 	if cfg.DeadLetterQueueURL != "" {
 		d.SQS = sqs.NewFromConfig(awsCfg)
 	}
+	c := accountClients(cfg, awsCfg)
 	d.App = &app.App{
-		Function: function,
-		Region:   awsCfg.Region,
-		Config:   cfg,
-		Inventory: &inventory.Reader{
-			Lambda: lambdaClient, Kafka: kafka.NewFromConfig(awsCfg), EC2: ec2Client, RDS: rds.NewFromConfig(awsCfg),
-			Tagging: resourcegroupstaggingapi.NewFromConfig(awsCfg),
-		},
-		Lister:    lambdaClient,
-		Topology:  &topology.Reader{EC2: ec2Client},
-		Simulator: &simulate.Simulator{IAM: iamClient},
-		Roles:     &rolepolicy.Reader{IAM: iamClient},
-		Applier:   applier(cfg, ec2Client),
-		State:     stateTable(cfg, awsCfg),
-		Notifier:  &notify.Notifier{SNS: sns.NewFromConfig(awsCfg), TopicARN: cfg.AlertTopicARN},
-		CallerARN: func(ctx context.Context) (string, error) {
-			out, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-			if err != nil {
-				return "", err
-			}
-			return aws.ToString(out.Arn), nil
-		},
+		Function:    function,
+		Region:      awsCfg.Region,
+		Config:      cfg,
+		Inventory:   c.Inventory,
+		Lister:      c.Lister,
+		Topology:    c.Topology,
+		Simulator:   c.Simulator,
+		Roles:       c.Roles,
+		Applier:     c.Applier,
+		State:       stateTable(cfg, awsCfg),
+		Notifier:    &notify.Notifier{SNS: sns.NewFromConfig(awsCfg), TopicARN: cfg.AlertTopicARN},
+		CallerARN:   c.CallerARN,
 		OwnRoleARNs: ownRoles(os.Getenv("VPCMEDIC_ROLE_ARNS")),
 		Log:         log,
 	}
+	organize(d.App, function, cfg, awsCfg, stsClient, OrganizationFromEnv())
 	return d, nil
 }
 
