@@ -70,12 +70,7 @@ type memoryAccount struct {
 
 func newMemoryAccount(t *testing.T) *memoryAccount {
 	t.Helper()
-	srv := emulator.Shared(t)
-	s := scenario.New(srv.MustConfig(t))
-	w := scenario.BrokenOnDemandMSK(s)
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
+	srv, w := seedBrokenMSK(t)
 	return &memoryAccount{srv: srv, w: w, topic: newOncall(t, srv).TopicARN}
 }
 

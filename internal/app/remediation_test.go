@@ -16,9 +16,9 @@ import (
 )
 
 // liveEndpoints lists the endpoints of a VPC that are not deleted.
-// brokenMSKToRemediate seeds the guide's broken on-demand MSK mapping and
-// sets remediate mode, alerting a queue that stands for on-call.
-func brokenMSKToRemediate(t *testing.T) (*emulator.Server, *scenario.MSKWorkload, *oncall) {
+// seedBrokenMSK resets the emulator to the guide's broken on-demand MSK
+// mapping.
+func seedBrokenMSK(t *testing.T) (*emulator.Server, *scenario.MSKWorkload) {
 	t.Helper()
 	srv := emulator.Shared(t)
 	s := scenario.New(srv.MustConfig(t))
@@ -26,6 +26,14 @@ func brokenMSKToRemediate(t *testing.T) (*emulator.Server, *scenario.MSKWorkload
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
 	}
+	return srv, w
+}
+
+// brokenMSKToRemediate seeds the guide's broken on-demand MSK mapping and
+// sets remediate mode, alerting a queue that stands for on-call.
+func brokenMSKToRemediate(t *testing.T) (*emulator.Server, *scenario.MSKWorkload, *oncall) {
+	t.Helper()
+	srv, w := seedBrokenMSK(t)
 	oc := newOncall(t, srv)
 	useEmulatorEnv(t, srv)
 	t.Setenv("MODE", "remediate")
