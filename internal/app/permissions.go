@@ -50,6 +50,15 @@ var (
 	// What Lambda itself does with a function's role: the mappings that
 	// invoke it and its asynchronous destinations.
 	lambdaUseActions = []string{"lambda:ListEventSourceMappings", "lambda:ListFunctionEventInvokeConfigs"}
+
+	// A hub reaches other accounts through their member role (runner's
+	// connect), whichever function checks them.
+	memberRoleActions = []string{"sts:AssumeRole"}
+	// The account names in alerts (DescribeAccount, any function) and the
+	// accounts a sweep of the organisation walks (ListAccounts). The
+	// template grants both in the read tier that all functions share: it
+	// has no tier of the sweep's own.
+	organizationActions = []string{"organizations:DescribeAccount", "organizations:ListAccounts"}
 )
 
 // Actions returns the IAM actions a function calls, sorted.
@@ -63,6 +72,29 @@ func Actions(function string) []string {
 	case Sweep:
 		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, listActions, lambdaUseActions)
 	}
+	slices.Sort(all)
+	return slices.Compact(all)
+}
+
+// MemberRoleActions returns the IAM actions a hub function needs to act in
+// other accounts; the template grants them only when the hub watches other
+// accounts (OrganizationId or MemberAccounts set).
+func MemberRoleActions() []string { return slices.Clone(memberRoleActions) }
+
+// OrganizationActions returns the Organizations actions a hub function
+// calls; the template grants them only with OrganizationId set.
+func OrganizationActions() []string { return slices.Clone(organizationActions) }
+
+// MemberActions returns what the member role in another account must allow:
+// every read any function makes there. Alerts, the alert memory and dead
+// letters stay the hub's, as do the member role and Organizations reads.
+func MemberActions() []string {
+	var all []string
+	for _, f := range []string{OnLambdaChange, OnNetworkChange, Sweep} {
+		all = append(all, Actions(f)...)
+	}
+	hubOnly := slices.Concat(alertActions, stateActions)
+	all = slices.DeleteFunc(all, func(a string) bool { return slices.Contains(hubOnly, a) })
 	slices.Sort(all)
 	return slices.Compact(all)
 }

@@ -100,6 +100,7 @@ func parseRule(id string, res Resource, resources map[string]Resource) (Rule, er
 		EventPattern:       pattern,
 		ScheduleExpression: props.ScheduleExpression,
 		EventBusName:       props.EventBusName,
+		Condition:          res.Condition,
 		State:              props.State,
 	}
 	for _, target := range props.Targets {

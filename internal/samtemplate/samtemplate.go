@@ -130,8 +130,10 @@ type Rule struct {
 	ScheduleExpression Value
 	// EventBusName is unset for the default bus.
 	EventBusName Value
-	State        string
-	Targets      []Target
+	// Condition is the template condition the rule exists under ("" for always).
+	Condition string
+	State     string
+	Targets   []Target
 }
 
 // IsSchedule reports whether the rule runs on a schedule rather than on matching events.
@@ -224,6 +226,9 @@ func (f Function) ResourcesFor(action string) []Value {
 	}
 	return resources
 }
+
+// OnDefaultBus reports whether the rule is on the account's default bus, where CloudTrail delivers.
+func (r Rule) OnDefaultBus() bool { return r.EventBusName.IsZero() }
 
 // EventRules returns the rules that match events, sorted by logical ID.
 func (t *Template) EventRules() []Rule {

@@ -238,9 +238,13 @@ func TestRulesDeliverToTheirFunctionWithRetriesAndDeadLetters(t *testing.T) {
 		if target.FunctionLogicalID == "" {
 			t.Errorf("rule %s targets %s, not a function of the template", rule.LogicalID, target.Arn)
 		}
-		targets[target.FunctionLogicalID] = rule.LogicalID
-		if !rule.EventBusName.IsZero() {
-			t.Errorf("rule %s is on bus %s; CloudTrail events arrive on the default bus only", rule.LogicalID, rule.EventBusName)
+		// CloudTrail delivers the account's own events on the default bus; only a hub's twins,
+		// which receive the members' forwarded events, are on another.
+		switch {
+		case rule.OnDefaultBus():
+			targets[target.FunctionLogicalID] = rule.LogicalID
+		case rule.Condition != "Organization" || rule.EventBusName.Ref() != "HubEventBus":
+			t.Errorf("rule %s is on bus %s under condition %q; CloudTrail events arrive on the default bus, member events on the HubEventBus under Organization", rule.LogicalID, rule.EventBusName, rule.Condition)
 		}
 		if p := target.RetryPolicy; p == nil || p.MaximumRetryAttempts < 1 || p.MaximumEventAgeInSeconds < 60 {
 			t.Errorf("rule %s retry policy = %+v, want explicit retries", rule.LogicalID, p)
@@ -348,7 +352,14 @@ func TestRolesAreReadOnlyAndLeastPrivilege(t *testing.T) {
 			if got, want := actionsUnder(fn, "RemediateWithNat"), (&remediate.Applier{}).NATActions(); !slices.Equal(got, want) {
 				t.Errorf("NAT gateway actions:\n got %v\nwant %v", got, want)
 			}
-			for _, condition := range []string{"!Remediate", "!RemediateWithNat"} {
+			// Reaching other accounts exists only for a hub; Organizations only with an organisation.
+			if got, want := actionsUnder(fn, "WatchMembers"), app.MemberRoleActions(); !slices.Equal(got, want) {
+				t.Errorf("member role actions:\n got %v\nwant %v", got, want)
+			}
+			if got, want := actionsUnder(fn, "Organization"), slices.Sorted(slices.Values(app.OrganizationActions())); !slices.Equal(got, want) {
+				t.Errorf("organisation actions:\n got %v\nwant %v", got, want)
+			}
+			for _, condition := range []string{"!Remediate", "!RemediateWithNat", "!WatchMembers", "!Organization"} {
 				if other := actionsUnder(fn, condition); len(other) > 0 {
 					t.Errorf("actions granted only under %s: %v", condition, other)
 				}
@@ -429,6 +440,12 @@ func checkResources(t *testing.T, sid, action string, resources []samtemplate.Va
 			ok = r.Sub() == "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*" || r.Sub() == "arn:${AWS::Partition}:iam::aws:policy/*"
 		case service == "rds":
 			ok = strings.HasPrefix(r.Sub(), "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:")
+		case action == "sts:AssumeRole":
+			// Only the member role, by name, in the accounts the hub watches.
+			ok = r.Sub() == "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"
+		case service == "organizations":
+			// Organizations' account reads take ARNs of the management account, unknown here.
+			ok = r.String() == "*"
 		case action == "iam:SimulatePrincipalPolicy":
 			// Only roles of this account, which are global (no Region).
 			ok = r.Sub() == "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"
@@ -549,13 +566,15 @@ func TestPermissionsAreWrittenOnceInTieredManagedPolicies(t *testing.T) {
 		}
 		var props struct {
 			Roles, Groups, Users json.RawMessage
-			PolicyDocument       struct{ Statement []struct{ Sid string } }
+			PolicyDocument       struct{ Statement []json.RawMessage }
 		}
 		decode(t, res.Properties, &props)
 		if props.Roles != nil || props.Groups != nil || props.Users != nil {
 			t.Errorf("managed policy %s names its principals; attach it through the functions' Policies", id)
 		}
-		for _, s := range props.PolicyDocument.Statement {
+		for _, raw := range props.PolicyDocument.Statement {
+			var s struct{ Sid string }
+			decode(t, statementUnderIf(t, raw), &s)
 			if other, dup := sids[s.Sid]; dup || s.Sid == "" {
 				t.Errorf("statement %q of %s is unnamed or also in %s", s.Sid, id, other)
 			}
@@ -584,6 +603,22 @@ func TestPermissionsAreWrittenOnceInTieredManagedPolicies(t *testing.T) {
 			}
 		}
 	}
+}
+
+// statementUnderIf returns the statement a conditional statement ({"Fn::If": [X, statement,
+// AWS::NoValue]}) grants, or raw itself.
+func statementUnderIf(t *testing.T, raw json.RawMessage) json.RawMessage {
+	t.Helper()
+	var ifArgs struct {
+		If []json.RawMessage `json:"Fn::If"`
+	}
+	if json.Unmarshal(raw, &ifArgs) != nil || len(ifArgs.If) == 0 {
+		return raw
+	}
+	if len(ifArgs.If) != 3 || samtemplate.NewValue(string(ifArgs.If[2])).Ref() != "AWS::NoValue" {
+		t.Fatalf("statement %s: want Fn::If [condition, statement, AWS::NoValue]", raw)
+	}
+	return ifArgs.If[1]
 }
 
 // The guards the code applies hold in IAM too: a resource tagged vpcmedic:remediate=false is
