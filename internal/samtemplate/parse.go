@@ -211,6 +211,21 @@ func invokeRetries(id string, resources map[string]Resource) (*int, error) {
 	return nil, nil
 }
 
+// RoleStatements returns the statements of an AWS::IAM::Role of the template, from its inline
+// policies and the template's managed policies it attaches, each under the template conditions of
+// its Fn::If and policy resource (not the role's own condition).
+func (t *Template) RoleStatements(roleLogicalID string) ([]Statement, error) {
+	role, ok := t.Resources[roleLogicalID]
+	if !ok || role.Type != "AWS::IAM::Role" {
+		return nil, fmt.Errorf("no role %s in the template", roleLogicalID)
+	}
+	var fn Function
+	if err := readRole(&fn, role, t.Resources); err != nil {
+		return nil, fmt.Errorf("parse role %s: %w", roleLogicalID, err)
+	}
+	return fn.Statements, nil
+}
+
 func readRole(fn *Function, role Resource, resources map[string]Resource) error {
 	var props struct {
 		ManagedPolicyArns []json.RawMessage

@@ -1,4 +1,5 @@
-"""Transforms a SAM template into CloudFormation offline, as `sam validate` does, and prints it as JSON.
+"""Transforms a SAM template into CloudFormation offline, as `sam validate` does, and prints it as JSON;
+a template without a Transform is printed as it is.
 
 Usage: python3 transform.py TEMPLATE
 
@@ -52,6 +53,10 @@ class OfflinePolicyLoader:
 def main(path):
     with open(path, encoding="utf-8") as f:
         template = yaml_parse(f.read())
+    if "Transform" not in template:
+        # Plain CloudFormation (the member template): nothing to translate.
+        json.dump(template, sys.stdout, indent=1, sort_keys=True)
+        return 0
     package_local_code(template)
     try:
         result = transform(template, {}, OfflinePolicyLoader())
