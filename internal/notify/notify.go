@@ -72,7 +72,8 @@ func ShouldAlert(mode string, r report.Report) bool {
 // maxSubject is the longest subject SNS takes: fewer than 100 characters.
 const maxSubject = 99
 
-// Subject names the workloads and the verdict in under 100 characters.
+// Subject names the workloads and the verdict in under 100 characters,
+// and in an organisation the account of the event.
 func Subject(r report.Report) string {
 	var broken, inProgress, fixed []string
 	for _, w := range r.Workloads {
@@ -95,19 +96,38 @@ func Subject(r report.Report) string {
 			recovered = append(recovered, nameOf(w))
 		}
 	}
+	in := inAccount(r)
 	switch {
 	case len(broken) > 0:
-		return fit("vpcmedic: BROKEN ", broken)
+		return fit("vpcmedic: BROKEN ", broken, in)
 	case len(inProgress) > 0:
 		// Not "fixed" until the re-check sees the new path work.
-		return fit("vpcmedic: fix in progress for ", inProgress)
+		return fit("vpcmedic: fix in progress for ", inProgress, in)
 	case len(recovered) > 0 && len(fixed) == 0:
-		return fit("vpcmedic: recovered ", recovered)
+		return fit("vpcmedic: recovered ", recovered, in)
 	case len(fixed) > 0:
-		return fit("vpcmedic: fixed ", fixed)
+		return fit("vpcmedic: fixed ", fixed, in)
 	default:
-		return fmt.Sprintf("vpcmedic: %d changes made", len(r.Changes))
+		return fmt.Sprintf("vpcmedic: %d changes made", len(r.Changes)) + in
 	}
+}
+
+// maxAccountName is the most of an account's name a subject spends (the
+// names Organizations allows run to 50 characters).
+const maxAccountName = 32
+
+// inAccount names the event's account for the subject (" in payments-prod"):
+// the report carries the name only when the hub watches an organisation,
+// where on-call must know which account to look at, its own included.
+func inAccount(r report.Report) string {
+	name := strings.TrimSpace(r.AccountName)
+	if name == "" {
+		return ""
+	}
+	if len(name) > maxAccountName {
+		name = name[:maxAccountName-3] + "..."
+	}
+	return " in " + name
 }
 
 func nameOf(w report.Workload) string {
@@ -133,13 +153,15 @@ func sweepSubject(r report.Report) string {
 	return fmt.Sprintf("vpcmedic sweep: %d new, %d recovered, %d still broken", count[alertstate.New]+count[alertstate.Changed], count[alertstate.Recovered], count[alertstate.Ongoing]+count[alertstate.Renotify])
 }
 
-// fit names the first workload and counts the others, shortening the name
-// rather than the count when the subject would be too long.
-func fit(prefix string, names []string) string {
+// fit names the first workload and counts the others, then adds in (the
+// account), shortening the name rather than the count or the account when
+// the subject would be too long.
+func fit(prefix string, names []string, in string) string {
 	suffix := ""
 	if len(names) > 1 {
 		suffix = fmt.Sprintf(" and %d more", len(names)-1)
 	}
+	suffix += in
 	name := names[0]
 	if room := maxSubject - len(prefix) - len(suffix); len(name) > room {
 		name = name[:room-3] + "..."

@@ -123,6 +123,7 @@ func TestSubject(t *testing.T) {
 		r        report.Report
 		want     string // exact, when set
 		prefix   string
+		suffix   string
 		contains string
 	}{
 		{name: "one broken", r: reportOf(nil, workload("orders", report.StatusBroken, ""), workload("billing", report.StatusOK, "")),
@@ -140,6 +141,13 @@ func TestSubject(t *testing.T) {
 		{name: "many long names", r: reportOf(nil, many...), prefix: "vpcmedic: BROKEN a-very-long-function-name"},
 		{name: "one name longer than a subject", r: reportOf(nil, workload(long, report.StatusBroken, "")), prefix: "vpcmedic: BROKEN xxx"},
 		{name: "a name just under the limit", r: reportOf(nil, workload(strings.Repeat("y", 100-len("vpcmedic: BROKEN ")), report.StatusBroken, "")), prefix: "vpcmedic: BROKEN yyy"},
+		// In an organisation the report names the event's account.
+		{name: "the account of an organisation", r: named(reportOf(nil, workload("orders", report.StatusBroken, ""), workload("billing", report.StatusBroken, "")), "payments-prod"),
+			want: "vpcmedic: BROKEN orders and 1 more in payments-prod"},
+		{name: "the account of changes only", r: named(reportOf(change(report.ChangeCreated), workload("orders", report.StatusOK, report.StatusOK)), "payments-prod"),
+			want: "vpcmedic: 1 changes made in payments-prod"},
+		{name: "long names keep the count and the account", r: named(reportOf(nil, many...), strings.Repeat("z", 50)),
+			prefix: "vpcmedic: BROKEN a-very-long-function-name", suffix: " and 39 more in " + strings.Repeat("z", 29) + "..."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -154,8 +162,17 @@ func TestSubject(t *testing.T) {
 			if !strings.HasPrefix(got, tt.prefix) {
 				t.Errorf("subject %q, want it to start with %q", got, tt.prefix)
 			}
+			if !strings.HasSuffix(got, tt.suffix) {
+				t.Errorf("subject %q, want it to end with %q", got, tt.suffix)
+			}
 		})
 	}
+}
+
+// named is r as a hub of an organisation reports it: with its account's name.
+func named(r report.Report, account string) report.Report {
+	r.Trigger.Account, r.AccountName = "210987654321", account
+	return r
 }
 
 // fakeSNS records what is published.
