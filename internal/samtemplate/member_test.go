@@ -112,8 +112,8 @@ func TestMemberRulesForwardTheHubPatterns(t *testing.T) {
 		if len(own) != 1 || string(own[0]) != `{"Fn::Sub":"arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${MemberRoleName}"}` {
 			t.Errorf("rule %s skips calls of %s, want the member role's only", rule.LogicalID, own)
 		}
-		if !rule.OnDefaultBus() || rule.Condition != "IsMember" {
-			t.Errorf("rule %s is on %s under %q, want the default bus under IsMember", rule.LogicalID, rule.EventBusName, rule.Condition)
+		if !rule.OnDefaultBus() || rule.Condition != "Forward" {
+			t.Errorf("rule %s is on %s under %q, want the default bus under Forward", rule.LogicalID, rule.EventBusName, rule.Condition)
 		}
 		var props struct {
 			Targets []struct{ Arn, RoleArn samtemplate.Value }
