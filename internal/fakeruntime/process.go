@@ -29,10 +29,10 @@ const (
 )
 
 // BuildBootstrap builds the main package in pkgDir as Lambda runs it: a
-// static linux binary named bootstrap, built with -tags lambda.norpc, for the
-// host's architecture so that the test can run it. It returns the binary's
-// path inside a new temporary directory, which the caller removes
-// (os.RemoveAll(filepath.Dir(path))).
+// static linux binary named bootstrap, built with the Makefile's tags
+// (lambda.norpc, grpcnotrace), for the host's architecture so that the
+// test can run it. It returns the binary's path inside a new temporary
+// directory, which the caller removes (os.RemoveAll(filepath.Dir(path))).
 func BuildBootstrap(ctx context.Context, pkgDir string) (string, error) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -43,7 +43,7 @@ func BuildBootstrap(ctx context.Context, pkgDir string) (string, error) {
 		return "", fmt.Errorf("create build directory: %w", err)
 	}
 	path := filepath.Join(dir, "bootstrap")
-	cmd := exec.CommandContext(ctx, goTool, "build", "-tags", "lambda.norpc", "-trimpath", "-o", path, ".")
+	cmd := exec.CommandContext(ctx, goTool, "build", "-tags", "lambda.norpc,grpcnotrace", "-trimpath", "-o", path, ".")
 	cmd.Dir = pkgDir
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
