@@ -252,7 +252,7 @@ func (a *App) resolve(ctx context.Context, t trail.Trigger) ([]*workload.Workloa
 		case err != nil:
 			return nil, "", err
 		case w == nil:
-			return nil, fmt.Sprintf("event source mapping %s is not a Kafka, Amazon MQ or DocumentDB mapping", t.ESM.UUID), nil
+			return nil, fmt.Sprintf("event source mapping %s is not a Kafka mapping, nor an Amazon MQ or DocumentDB one: Lambda polls it outside any customer VPC", t.ESM.UUID), nil
 		case w.MappingState() == inventory.StateDeleting:
 			return nil, fmt.Sprintf("event source mapping %s is being deleted", t.ESM.UUID), nil
 		}
