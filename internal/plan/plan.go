@@ -507,7 +507,11 @@ func (p *planner) brokers() {
 				Reason: fmt.Sprintf("allow TCP %d out of the %s's group %s to itself", port, owner, group)})
 		}
 		if n := p.brokerGaps(port); n > 0 {
-			p.plan.Unfixable = append(p.plan.Unfixable, fmt.Sprintf("%s stay unreachable on TCP %d from %d subnets: check the network ACLs", what, port, n))
+			verb := "stays"
+			if what == "the brokers" {
+				verb = "stay"
+			}
+			p.plan.Unfixable = append(p.plan.Unfixable, fmt.Sprintf("%s %s unreachable on TCP %d from %d subnets: check the network ACLs", what, verb, port, n))
 		}
 	}
 }
