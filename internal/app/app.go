@@ -252,8 +252,8 @@ func (a *App) resolve(ctx context.Context, t trail.Trigger) ([]*workload.Workloa
 		case err != nil:
 			return nil, "", err
 		case w == nil:
-			return nil, fmt.Sprintf("event source mapping %s is not a Kafka mapping", t.ESM.UUID), nil
-		case w.Kafka.State == inventory.StateDeleting:
+			return nil, fmt.Sprintf("event source mapping %s is not a Kafka mapping, nor an Amazon MQ or DocumentDB one: Lambda polls it outside any customer VPC", t.ESM.UUID), nil
+		case w.MappingState() == inventory.StateDeleting:
 			return nil, fmt.Sprintf("event source mapping %s is being deleted", t.ESM.UUID), nil
 		}
 		return []*workload.Workload{w}, "", nil
@@ -418,9 +418,9 @@ func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.
 	t := &check.Target{Workload: w, Network: snap, Region: a.Region, Policy: endpointPolicy(w)}
 	var inferred *needs.Needs
 	switch {
-	case w.Kind == workload.KindKafkaESM:
-		t.Requirements = check.KafkaRequirements(w)
-		t.PermissionNeeds = check.KafkaPermissionNeeds(w)
+	case w.IsMapping():
+		t.Requirements = check.MappingRequirements(w)
+		t.PermissionNeeds = check.MappingPermissionNeeds(w)
 	case w.Function != nil && w.Unresolved == "" && snap != nil:
 		n, err := a.functionNeeds(ctx, roles, t)
 		if err != nil {

@@ -30,10 +30,17 @@ var brokerAccess = Check{
 // mskBrokerAccess: Lambda's ENIs sit in every client subnet with the
 // cluster's groups, and must reach brokers in every client subnet.
 func mskBrokerAccess(t *Target) []Result {
+	return groupAccess(t, t.Workload.Kafka.BrokerPorts, "kafka", "the brokers")
+}
+
+// groupAccess checks that the workload's interfaces in each subnet reach
+// the source (the brokers, the cluster) in every subnet on each port, all
+// with the source's own groups.
+func groupAccess(t *Target, ports []int, service, what string) []Result {
 	var out []Result
 	groups := t.Workload.Network.SecurityGroupIDs
 	subnets := t.Subnets()
-	for _, port := range t.Workload.Kafka.BrokerPorts {
+	for _, port := range ports {
 		for _, from := range subnets {
 			var problems, partial, evidence []string
 			for _, to := range subnets {
@@ -41,9 +48,9 @@ func mskBrokerAccess(t *Target) []Result {
 				evidence = append(evidence, v.Evidence...)
 				switch {
 				case !v.Allowed:
-					problems = append(problems, fmt.Sprintf("to brokers in %s (subnet %s): %s", to.AvailabilityZone, to.ID, v.Reason))
+					problems = append(problems, fmt.Sprintf("to %s in %s (subnet %s): %s", strings.TrimPrefix(what, "the "), to.AvailabilityZone, to.ID, v.Reason))
 				case v.Partial:
-					partial = append(partial, fmt.Sprintf("to brokers in %s (subnet %s): %s", to.AvailabilityZone, to.ID, v.Reason))
+					partial = append(partial, fmt.Sprintf("to %s in %s (subnet %s): %s", strings.TrimPrefix(what, "the "), to.AvailabilityZone, to.ID, v.Reason))
 				}
 			}
 			if len(problems) == 0 && len(partial) == 0 {
@@ -53,17 +60,17 @@ func mskBrokerAccess(t *Target) []Result {
 			if len(problems) == 0 {
 				out = append(out, Result{
 					Severity:  report.SeverityWarning,
-					Message:   fmt.Sprintf("%s in %s (subnet %s) reaches the brokers on TCP %d only in part %s", t.Describe(), from.AvailabilityZone, from.ID, port, strings.Join(partial, "; ")),
+					Message:   fmt.Sprintf("%s in %s (subnet %s) reaches %s on TCP %d only in part %s", t.Describe(), from.AvailabilityZone, from.ID, what, port, strings.Join(partial, "; ")),
 					AZ:        from.AvailabilityZone,
-					Service:   "kafka",
+					Service:   service,
 					Resources: append(append([]string{from.ID}, groups...), evidence...),
 				})
 				continue
 			}
 			out = append(out, Result{
-				Message:   fmt.Sprintf("%s in %s (subnet %s) cannot reach the brokers on TCP %d %s", t.Describe(), from.AvailabilityZone, from.ID, port, strings.Join(problems, "; ")),
+				Message:   fmt.Sprintf("%s in %s (subnet %s) cannot reach %s on TCP %d %s", t.Describe(), from.AvailabilityZone, from.ID, what, port, strings.Join(problems, "; ")),
 				AZ:        from.AvailabilityZone,
-				Service:   "kafka",
+				Service:   service,
 				Resources: append(append([]string{from.ID}, groups...), evidence...),
 			})
 		}

@@ -128,9 +128,12 @@ func (t *Target) ServicePath(subnetID, service string) reach.ServicePath {
 }
 
 // natAllowed applies DOMAIN's table: an on-demand Kafka ESM in a public
-// subnet is served by PrivateLink only.
+// subnet is served by PrivateLink only. Amazon MQ and DocumentDB pollers
+// are the same Lambda-managed interfaces without public addresses (their
+// guide pages offer "a NAT gateway on each public subnet", for the pollers
+// in private subnets).
 func (t *Target) natAllowed(subnetID string) bool {
-	if t.Workload.Kind == workload.KindKafkaESM {
+	if t.Workload.IsMapping() {
 		return !reach.Public(t.Network, subnetID)
 	}
 	return true
@@ -153,7 +156,7 @@ func (t *Target) Subnets() []network.Subnet {
 func (t *Target) Describe() string {
 	w := t.Workload
 	switch w.Kind {
-	case workload.KindKafkaESM:
+	case workload.KindKafkaESM, workload.KindMQESM, workload.KindDocDBESM:
 		return fmt.Sprintf("ESM %s (%s)", w.ID, w.Name)
 	default:
 		return fmt.Sprintf("function %s", w.Name)
@@ -167,6 +170,7 @@ var Registry = []Check{
 	vpcDNS,
 	servicePath,
 	brokerAccess,
+	sourceAccess,
 	crossZone,
 	customDNS,
 	subnetFreeIPs,

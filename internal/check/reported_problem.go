@@ -6,6 +6,7 @@ import (
 
 	"github.com/vpcmedic/vpcmedic/internal/reach"
 	"github.com/vpcmedic/vpcmedic/internal/report"
+	"github.com/vpcmedic/vpcmedic/internal/workload"
 )
 
 var reportedProblem = Check{
@@ -16,14 +17,13 @@ var reportedProblem = Check{
 	Remediation: "Fix what the other findings name; if none does, check the cluster's authentication, topics and broker health.",
 	Severity:    report.SeverityInfo,
 	Applies: func(t *Target) bool {
-		k := t.Workload.Kafka
-		return k != nil && resolved(t) && strings.HasPrefix(k.LastProcessingResult, "PROBLEM")
+		result, _ := lambdaWords(t.Workload)
+		return resolved(t) && strings.HasPrefix(result, "PROBLEM")
 	},
 	Run: func(t *Target) []Result {
-		k := t.Workload.Kafka
-		words := k.LastProcessingResult
-		if k.StateTransitionReason != "" {
-			words += " (" + k.StateTransitionReason + ")"
+		words, reason := lambdaWords(t.Workload)
+		if reason != "" {
+			words += " (" + reason + ")"
 		}
 		if networkFine(t) {
 			return []Result{{
@@ -52,7 +52,7 @@ func networkFine(t *Target) bool {
 		}
 	}
 	groups := t.Workload.Network.SecurityGroupIDs
-	for _, port := range t.Workload.Kafka.BrokerPorts {
+	for _, port := range sourcePorts(t.Workload) {
 		for _, from := range t.Subnets() {
 			for _, to := range t.Subnets() {
 				if !reach.Flow(t.Network, reach.Place{SubnetID: from.ID, GroupIDs: groups}, reach.Place{SubnetID: to.ID, GroupIDs: groups}, port).Allowed {
@@ -62,4 +62,26 @@ func networkFine(t *Target) bool {
 		}
 	}
 	return true
+}
+
+// lambdaWords are a mapping's LastProcessingResult and StateTransitionReason.
+func lambdaWords(w *workload.Workload) (result, reason string) {
+	switch {
+	case w.Kafka != nil:
+		return w.Kafka.LastProcessingResult, w.Kafka.StateTransitionReason
+	case w.Poller != nil:
+		return w.Poller.LastProcessingResult, w.Poller.StateTransitionReason
+	}
+	return "", ""
+}
+
+// sourcePorts are the ports a mapping connects to its source on.
+func sourcePorts(w *workload.Workload) []int {
+	switch {
+	case w.Kafka != nil:
+		return w.Kafka.BrokerPorts
+	case w.Poller != nil:
+		return w.Poller.Ports
+	}
+	return nil
 }

@@ -104,10 +104,63 @@ def _is_kafka_source(spec):
     return arn.startswith("arn:aws:kafka:") or (not arn and "SelfManagedEventSource" in spec)
 
 
+# Amazon MQ and DocumentDB mappings, as the Lambda API reference gives them
+# (CreateEventSourceMapping): an MQ mapping names exactly one queue in Queues
+# and its broker credentials as a BASIC_AUTH SourceAccessConfiguration (RabbitMQ
+# may add VIRTUAL_HOST); a DocumentDB mapping names its database in
+# DocumentDBEventSourceConfig (DatabaseName, optional CollectionName and
+# FullDocument, default "Default"). Both take BatchSize up to 10000. Neither
+# has Topics; an MQ mapping has no StartingPosition.
+class PolledEventSourceMapping(KafkaEventSourceMapping):
+    """An ESM on an Amazon MQ broker or a DocumentDB cluster."""
+
+    __module__ = "moto.awslambda.models"
+
+    def _get_service_source_from_arn(self, event_source_arn=None):
+        return getattr(self, "vpcmedic_source", "mq")
+
+
+def _polled_source(spec):
+    arn = spec.get("EventSourceArn") or ""
+    if arn.startswith("arn:aws:mq:"):
+        return "mq"
+    if arn.startswith("arn:aws:rds:") and ":cluster:" in arn:
+        return "docdb"
+    return None
+
+
+def _create_polled_esm(self, spec, source):
+    if not spec.get("FunctionName"):
+        raise JsonRESTError("InvalidParameterValueException", "Missing FunctionName")
+    access = spec.get("SourceAccessConfigurations") or []
+    if source == "mq":
+        if len(spec.get("Queues") or []) != 1:
+            raise JsonRESTError("InvalidParameterValueException", "Queues must name exactly one queue for Amazon MQ event sources")
+        if not any(a.get("Type") == "BASIC_AUTH" for a in access):
+            raise JsonRESTError("InvalidParameterValueException", "A BASIC_AUTH source access configuration is required for Amazon MQ event sources")
+    else:
+        config = spec.get("DocumentDBEventSourceConfig") or {}
+        if not config.get("DatabaseName"):
+            raise JsonRESTError("InvalidParameterValueException", "DocumentDBEventSourceConfig.DatabaseName is required for DocumentDB event sources")
+        spec = dict(spec, DocumentDBEventSourceConfig=dict({"FullDocument": "Default"}, **config))
+    func = self._lambdas.get_function_by_name_or_arn_with_qualifier(spec["FunctionName"])
+    spec = dict(spec, RegionName=self.region_name, AccountId=self.account_id, FunctionArn=func.function_arn)
+    esm = PolledEventSourceMapping.__new__(PolledEventSourceMapping)
+    esm.vpcmedic_source = source
+    esm.__init__(spec)
+    if source == "mq":
+        esm.starting_position = spec.get("StartingPosition")
+    self._event_source_mappings[esm.uuid] = esm
+    return esm
+
+
 _original_create_esm = LambdaBackend.create_event_source_mapping
 
 
 def create_event_source_mapping(self, spec):
+    polled = _polled_source(spec)
+    if polled:
+        return _create_polled_esm(self, spec, polled)
     if not _is_kafka_source(spec):
         return _original_create_esm(self, spec)
     if not spec.get("FunctionName"):
@@ -126,6 +179,7 @@ _original_update_esm = LambdaBackend.update_event_source_mapping
 _KAFKA_UPDATABLE = {
     "AmazonManagedKafkaEventSourceConfig": "kafka_config",
     "SelfManagedKafkaEventSourceConfig": "self_managed_kafka_event_source_config",
+    "DocumentDBEventSourceConfig": "document_db_config",
 }
 
 
@@ -1285,6 +1339,39 @@ def function_configuration_with_dead_letter(self, *args, **kwargs):
 lambda_models.LambdaFunction.__init__ = function_init
 lambda_models.LambdaFunction.update_configuration = update_configuration
 lambda_models.LambdaFunction.get_configuration = function_configuration_with_dead_letter
+
+
+# ---------------------------------------------------------------------------
+# j. RDS: DocumentDB clusters.
+# Gap: CreateDBCluster refuses Engine "docdb" (its engine list is Aurora,
+# MySQL, PostgreSQL and Neptune), so a DocumentDB cluster cannot be created.
+# API reference (DocumentDB CreateDBCluster, DBCluster): Engine docdb, Port
+# defaults to 27017; the cluster has VpcSecurityGroups and a DBSubnetGroup,
+# and the DocumentDB and RDS APIs read the same clusters (DescribeDBClusters).
+# Amazon MQ needs no patch: DescribeBroker answers SubnetIds, SecurityGroups
+# and BrokerInstances[].Endpoints (ssl://...:61617 for ActiveMQ,
+# amqps://...:5671 for RabbitMQ) as the Amazon MQ REST API reference does.
+# ---------------------------------------------------------------------------
+
+from moto.rds import models as rds_models  # noqa: E402
+from moto.rds.utils import ClusterEngine  # noqa: E402
+
+_original_cluster_engines = ClusterEngine.list_cluster_engines.__func__
+ClusterEngine.list_cluster_engines = classmethod(lambda cls: sorted(_original_cluster_engines(cls) + ["docdb"]))
+
+
+def _with_docdb(original, docdb_value):
+    def wrapped(engine, *args, **kwargs):
+        if engine == "docdb":
+            return docdb_value
+        return original(engine, *args, **kwargs)
+
+    return staticmethod(wrapped)
+
+
+rds_models.DBCluster.default_engine_version = _with_docdb(rds_models.DBCluster.default_engine_version, "5.0.0")
+rds_models.DBCluster.default_port = _with_docdb(rds_models.DBCluster.default_port, 27017)
+rds_models.DBCluster.default_allocated_storage = _with_docdb(rds_models.DBCluster.default_allocated_storage, 1)
 
 
 # ---------------------------------------------------------------------------

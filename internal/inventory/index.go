@@ -23,8 +23,8 @@ type Lister interface {
 	lambda.GetFunctionAPIClient
 }
 
-// All lists every Kafka event source mapping and every VPC-attached
-// function of the account and Region. Each cluster is described once and
+// All lists every Kafka, Amazon MQ and DocumentDB event source mapping and
+// every VPC-attached function of the account and Region. Each cluster is described once and
 // all subnets are mapped to their VPCs in one batch, so the number of calls
 // grows with result pages and clusters, not with mappings or VPCs.
 func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, error) {
@@ -44,12 +44,12 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 		}
 		for _, m := range page.EventSourceMappings {
 			uses.add(m)
-			w, err := scoped.kafkaWorkload(ctx, m)
+			w, err := scoped.mappingWorkload(ctx, m)
 			if err != nil {
 				return nil, err
 			}
 			// A mapping on its way out processes nothing.
-			if w != nil && w.Kafka.State != StateDeleting {
+			if w != nil && w.MappingState() != StateDeleting {
 				out = append(out, w)
 			}
 		}
@@ -79,13 +79,13 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 		return nil, err
 	}
 	for _, w := range out {
-		if w.Kind == workload.KindKafkaESM {
+		if w.IsMapping() {
 			w.ExecutionRoleARN = roles[w.FunctionARN]
 		}
 	}
 	var subnets []string
 	for _, w := range out {
-		if w.Kind == workload.KindKafkaESM && w.Unresolved == "" {
+		if w.IsMapping() && w.Unresolved == "" {
 			subnets = append(subnets, w.Network.SubnetIDs...)
 		}
 	}
@@ -94,7 +94,7 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 		return nil, err
 	}
 	for _, w := range out {
-		if w.Kind == workload.KindKafkaESM && w.Unresolved == "" {
+		if w.IsMapping() && w.Unresolved == "" {
 			setVPC(w, vpcs)
 		}
 	}

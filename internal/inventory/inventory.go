@@ -66,6 +66,9 @@ type Reader struct {
 	// RDS finds the groups of the databases functions connect to; nil
 	// leaves them unresolved.
 	RDS RDS
+	// MQ reads the brokers of Amazon MQ mappings; nil leaves them
+	// unresolved.
+	MQ MQ
 
 	// cache, when set, remembers cluster reads for the length of one
 	// listing, so that many mappings on one cluster cost one read.
@@ -112,8 +115,8 @@ const StateDeleting = "Deleting"
 // ErrNotFound is returned when the workload no longer exists.
 var ErrNotFound = errors.New("not found")
 
-// ESM reads one event source mapping. A mapping that is not Kafka is not a
-// workload vpcmedic checks: it returns (nil, nil).
+// ESM reads one event source mapping. A mapping that is not Kafka, Amazon MQ
+// or DocumentDB is not a workload vpcmedic checks: it returns (nil, nil).
 func (r *Reader) ESM(ctx context.Context, uuid string) (*workload.Workload, error) {
 	out, err := r.Lambda.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(uuid)})
 	if err != nil {
@@ -130,8 +133,9 @@ func (r *Reader) ESM(ctx context.Context, uuid string) (*workload.Workload, erro
 		SelfManagedKafkaEventSourceConfig: out.SelfManagedKafkaEventSourceConfig,
 		ProvisionedPollerConfig:           out.ProvisionedPollerConfig, DestinationConfig: out.DestinationConfig,
 		State: out.State, LastProcessingResult: out.LastProcessingResult, StateTransitionReason: out.StateTransitionReason,
+		Queues: out.Queues, DocumentDBEventSourceConfig: out.DocumentDBEventSourceConfig,
 	}
-	w, err := r.kafkaWorkload(ctx, cfg)
+	w, err := r.mappingWorkload(ctx, cfg)
 	if err != nil || w == nil {
 		return w, err
 	}

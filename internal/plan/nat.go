@@ -9,7 +9,6 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/check"
 	"github.com/vpcmedic/vpcmedic/internal/network"
 	"github.com/vpcmedic/vpcmedic/internal/reach"
-	"github.com/vpcmedic/vpcmedic/internal/workload"
 )
 
 // natGroup is the Group of the changes that make new NAT gateways useful:
@@ -173,7 +172,7 @@ func (p *planner) natGateways(n *natChoice) string {
 	var zones []string
 	for _, id := range subnets {
 		sn, _ := p.snap.Subnet(id)
-		if p.t.Workload.Kind == workload.KindKafkaESM && reach.Public(p.snap, id) {
+		if p.t.Workload.IsMapping() && reach.Public(p.snap, id) {
 			return fmt.Sprintf("subnet %s is public, where an on-demand mapping is served by PrivateLink only", id)
 		}
 		egress := reach.DefaultEgress(p.snap, id)

@@ -16,6 +16,7 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/check"
 	"github.com/vpcmedic/vpcmedic/internal/network"
 	"github.com/vpcmedic/vpcmedic/internal/reach"
+	"github.com/vpcmedic/vpcmedic/internal/workload"
 )
 
 // Actions of changes.
@@ -127,7 +128,7 @@ func For(t *check.Target, opts Options) Plan {
 	if opts.AllowNATCreation {
 		p = withNATGateways(t, p)
 	}
-	if w := t.Workload; w.Kafka != nil && w.Kafka.OnDemand && len(p.Changes)+len(p.Unfixable) > 0 {
+	if w := t.Workload; provisionable(w) && len(p.Changes)+len(p.Unfixable) > 0 {
 		p.Recommendations = append(p.Recommendations,
 			"Alternatively, switch the mapping to provisioned mode (set ProvisionedPollerConfig): its pollers then need no path to Lambda or STS, at the price of event pollers billed by the hour.")
 	}
@@ -459,28 +460,58 @@ func (p *planner) openEgress(req check.Requirement, endpointGroup string) {
 	}
 }
 
-// brokers opens the broker port within the cluster's own group when the
-// mapping cannot reach its brokers.
+// provisionable: Kafka and DocumentDB mappings have a provisioned mode
+// whose pollers need no endpoint (Lambda guide, DocumentDB: "If your event
+// source mapping uses provisioned mode, you don't need to configure AWS
+// PrivateLink VPC endpoints").
+func provisionable(w *workload.Workload) bool {
+	switch {
+	case w.Kafka != nil:
+		return w.Kafka.OnDemand
+	case w.Poller != nil:
+		return w.Poller.Source == workload.SourceDocumentDB && w.Poller.OnDemand
+	}
+	return false
+}
+
+// brokers opens the broker (or cluster) port within the source's own
+// group when the mapping cannot reach it.
 func (p *planner) brokers() {
 	w := p.t.Workload
-	if w.Kafka == nil || w.Kafka.Source == "self-managed-kafka" || p.workloadGroup() == "" {
+	group := p.workloadGroup()
+	if group == "" {
 		return
 	}
-	group := p.workloadGroup()
-	for _, port := range w.Kafka.BrokerPorts {
+	var ports []int
+	service, checkID, owner, what := "kafka", "VM104", "cluster", "the brokers"
+	switch {
+	case w.Kafka != nil && w.Kafka.Source != workload.SourceSelfManagedKafka:
+		ports = w.Kafka.BrokerPorts
+	case w.Poller != nil && w.Poller.Source == workload.SourceDocumentDB:
+		ports, service, checkID, what = w.Poller.Ports, "docdb", "VM123", "the cluster"
+	case w.Poller != nil:
+		ports, service, checkID, owner, what = w.Poller.Ports, "mq", "VM123", "broker", "the broker"
+	default:
+		return
+	}
+	for _, port := range ports {
 		if p.brokerGaps(port) == 0 {
 			continue
 		}
 		if !ingressFromGroup(p.snap, group, group, port) {
-			p.add(Change{Action: AuthorizeIngress, Target: group, GroupID: group, PeerGroupID: group, Port: port, Service: "kafka", CheckIDs: []string{"VM104"},
-				Reason: fmt.Sprintf("allow TCP %d into the cluster's group %s from itself, so the mapping's interfaces reach the brokers", port, group)})
+			p.add(Change{Action: AuthorizeIngress, Target: group, GroupID: group, PeerGroupID: group, Port: port, Service: service, CheckIDs: []string{checkID},
+				Reason: fmt.Sprintf("allow TCP %d into the %s's group %s from itself, so the mapping's interfaces reach %s", port, owner, group, what)})
 		}
 		if p.brokerGaps(port) > 0 && !egressToGroup(p.snap, group, group, port) {
-			p.add(Change{Action: AuthorizeEgress, Target: group, GroupID: group, PeerGroupID: group, Port: port, Service: "kafka", CheckIDs: []string{"VM104"},
-				Reason: fmt.Sprintf("allow TCP %d out of the cluster's group %s to itself", port, group)})
+			p.add(Change{Action: AuthorizeEgress, Target: group, GroupID: group, PeerGroupID: group, Port: port, Service: service, CheckIDs: []string{checkID},
+				Reason: fmt.Sprintf("allow TCP %d out of the %s's group %s to itself", port, owner, group)})
 		}
 		if n := p.brokerGaps(port); n > 0 {
-			p.plan.Unfixable = append(p.plan.Unfixable, fmt.Sprintf("the brokers stay unreachable on TCP %d from %d subnets: check the network ACLs", port, n))
+			verb := "stays"
+			if what == "the brokers" {
+				verb = "stay"
+			}
+			p.plan.Unfixable = append(p.plan.Unfixable, fmt.Sprintf("%s %s unreachable on TCP %d from %d subnets: check the network ACLs", what, verb, port, n))
 		}
 	}
 }

@@ -35,6 +35,8 @@ const (
 // Workload kinds.
 const (
 	KindKafkaESM = "kafka-esm"
+	KindMQESM    = "mq-esm"
+	KindDocDBESM = "docdb-esm"
 	KindFunction = "function"
 )
 

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kafka"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/mq"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -91,7 +92,7 @@ func accountClients(cfg config.Config, awsCfg aws.Config) *app.Clients {
 	iamClient := iam.NewFromConfig(awsCfg)
 	return &app.Clients{
 		Inventory: &inventory.Reader{
-			Lambda: lambdaClient, Kafka: kafka.NewFromConfig(awsCfg), EC2: ec2Client, RDS: rds.NewFromConfig(awsCfg),
+			Lambda: lambdaClient, Kafka: kafka.NewFromConfig(awsCfg), EC2: ec2Client, RDS: rds.NewFromConfig(awsCfg), MQ: mq.NewFromConfig(awsCfg),
 			Tagging: resourcegroupstaggingapi.NewFromConfig(awsCfg),
 		},
 		Lister:    lambdaClient,

@@ -35,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kafka"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/mq"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 )
 
@@ -50,6 +51,7 @@ type Scenario struct {
 	iam    *iam.Client
 	kafka  *kafka.Client
 	lambda *lambda.Client
+	mq     *mq.Client
 	rds    *rds.Client
 
 	err  error
@@ -87,6 +89,7 @@ func New(cfg aws.Config, opts ...Option) *Scenario {
 		iam:    iam.NewFromConfig(cfg),
 		kafka:  kafka.NewFromConfig(cfg),
 		lambda: lambda.NewFromConfig(cfg),
+		mq:     mq.NewFromConfig(cfg),
 		rds:    rds.NewFromConfig(cfg),
 	}
 	for _, opt := range opts {

@@ -1,12 +1,22 @@
-// Package workload is the neutral model of what vpcmedic protects: Kafka
-// event source mappings and VPC-attached functions, with the network
+// Package workload is the neutral model of what vpcmedic protects: event
+// source mappings whose pollers run in a customer VPC (Kafka, Amazon MQ,
+// DocumentDB) and VPC-attached functions, with the network
 // identity their ENIs take and what they must reach. It imports no AWS SDK.
 package workload
 
 // Kinds of workload, as the report names them.
 const (
 	KindKafkaESM = "kafka-esm"
+	KindMQESM    = "mq-esm"
+	KindDocDBESM = "docdb-esm"
 	KindFunction = "function"
+)
+
+// Sources of a Poller mapping.
+const (
+	SourceActiveMQ   = "activemq"
+	SourceRabbitMQ   = "rabbitmq"
+	SourceDocumentDB = "documentdb"
 )
 
 // Kafka event sources.
@@ -35,8 +45,50 @@ type Workload struct {
 	// not be derived (the workload cannot be verified).
 	Unresolved string
 
-	Kafka    *Kafka
+	Kafka *Kafka
+	// Poller is set for an Amazon MQ or DocumentDB mapping.
+	Poller   *Poller
 	Function *Function
+}
+
+// IsMapping reports whether the workload is an event source mapping.
+func (w *Workload) IsMapping() bool { return w.Kafka != nil || w.Poller != nil }
+
+// MappingState is Lambda's State of a mapping ("" for a function).
+func (w *Workload) MappingState() string {
+	switch {
+	case w.Kafka != nil:
+		return w.Kafka.State
+	case w.Poller != nil:
+		return w.Poller.State
+	}
+	return ""
+}
+
+// Poller is an Amazon MQ or DocumentDB mapping: Lambda's pollers create
+// their network interfaces in the broker's or cluster's subnets with its
+// security groups, and connect to it on Ports from there.
+type Poller struct {
+	// Source is activemq, rabbitmq or documentdb.
+	Source         string
+	EventSourceARN string
+	// SourceName is the broker's name or the cluster's identifier.
+	SourceName string
+	// Queues (MQ) or Database and Collection (DocumentDB) are read.
+	Queues     []string
+	Database   string
+	Collection string
+	// OnDemand is true when the mapping has no provisioned poller config.
+	OnDemand bool
+	// SecretARNs are the secrets of the BASIC_AUTH access configuration.
+	SecretARNs []string
+	AuthTypes  []string
+	// Ports are the TCP ports the pollers connect to.
+	Ports                 []int
+	OnFailureDestination  string
+	State                 string
+	LastProcessingResult  string
+	StateTransitionReason string
 }
 
 // Network is a workload's network identity.
