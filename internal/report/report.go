@@ -36,6 +36,9 @@ const (
 const (
 	KindKafkaESM = "kafka-esm"
 	KindFunction = "function"
+	// KindManagedInstancesFunction is a function on Lambda Managed
+	// Instances, checked in its capacity provider's network.
+	KindManagedInstancesFunction = "managed-instances-function"
 )
 
 // Report is the outcome of one run.
