@@ -264,7 +264,7 @@ func (a *App) resolve(ctx context.Context, t trail.Trigger) ([]*workload.Workloa
 			return nil, fmt.Sprintf("function %s no longer exists", t.Function.ARN), nil
 		case err != nil:
 			return nil, "", err
-		case w.Network.VPCID == "":
+		case w.Network.VPCID == "" && w.Kind != workload.KindManagedInstancesFunction:
 			return nil, fmt.Sprintf("function %s is not attached to a VPC", t.Function.ARN), nil
 		}
 		return []*workload.Workload{w}, "", nil

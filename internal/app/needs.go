@@ -19,7 +19,7 @@ import (
 // read is reported in the findings, not as an error.
 func (a *App) functionNeeds(ctx context.Context, roles *rolepolicy.Reader, t *check.Target) (*needs.Needs, error) {
 	w := t.Workload
-	in := needs.Input{Environment: w.Function.Environment, Tags: w.Function.Tags}
+	in := needs.Input{Environment: w.Function.Environment, Tags: w.Function.Tags, ManagedInstances: managedInstancesOf(w)}
 	switch {
 	case roles == nil:
 		in.PoliciesUnread = "role policies are not read in this run"

@@ -112,6 +112,7 @@ func (t *Target) ServicePath(subnetID, service string) reach.ServicePath {
 		Service:    service,
 		From:       reach.Place{SubnetID: subnetID, GroupIDs: t.Workload.Network.SecurityGroupIDs},
 		NATAllowed: t.natAllowed(subnetID),
+		PublicIPv4: t.publicIPv4(subnetID),
 	}
 	if t.Policy != nil {
 		q.Policy = func(e network.Endpoint) (bool, string) { return t.Policy(service, e) }
@@ -158,6 +159,8 @@ func (t *Target) Describe() string {
 	switch w.Kind {
 	case workload.KindKafkaESM, workload.KindMQESM, workload.KindDocDBESM:
 		return fmt.Sprintf("ESM %s (%s)", w.ID, w.Name)
+	case workload.KindManagedInstancesFunction:
+		return fmt.Sprintf("managed-instances function %s", w.Name)
 	default:
 		return fmt.Sprintf("function %s", w.Name)
 	}
@@ -182,6 +185,7 @@ var Registry = []Check{
 	reportedProblem,
 	functionState,
 	stsGlobalEndpoint,
+	managedInstances,
 }
 
 // Run runs every applicable check of the registry on the target.
@@ -245,7 +249,12 @@ func resolved(t *Target) bool {
 
 func isKafka(t *Target) bool { return t.Workload.Kind == workload.KindKafkaESM }
 
-func isFunction(t *Target) bool { return t.Workload.Kind == workload.KindFunction }
+// isFunction reports a function, on Lambda's own fleet or on Lambda Managed
+// Instances; isLambdaFleet only the former, whose network interfaces are
+// Lambda's Hyperplane interfaces created with the execution role.
+func isFunction(t *Target) bool { return t.Workload.IsFunction() }
+
+func isLambdaFleet(t *Target) bool { return t.Workload.Kind == workload.KindFunction }
 
 // Fresh returns a copy of the target that recomputes its paths (after the
 // network changed).

@@ -113,6 +113,9 @@ func (t *Target) lambdaFinding(sev report.Severity, field, value, code, reason, 
 // lambdaCause says what vpcmedic sees of the reason Lambda gives, and the
 // resources that say it.
 func lambdaCause(t *Target, code string) (string, []string) {
+	if cause, named, ok := managedInstancesCause(t, code); ok {
+		return cause, named
+	}
 	if code == reasonRolePermissions {
 		return roleCause(t)
 	}
@@ -237,7 +240,7 @@ func lambdaExcluded(ec network.EncryptionControl) bool {
 // of a function already running: while Lambda itself reports nothing, the
 // function works, so this is a warning, never a page.
 func encryptionExclusion(t *Target) (Result, bool) {
-	if t.Network == nil {
+	if t.Network == nil || !isLambdaFleet(t) {
 		return Result{}, false
 	}
 	ec := t.Network.VPC.EncryptionControl

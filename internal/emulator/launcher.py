@@ -1375,6 +1375,168 @@ rds_models.DBCluster.default_allocated_storage = _with_docdb(rds_models.DBCluste
 
 
 # ---------------------------------------------------------------------------
+# k. Lambda Managed Instances: capacity providers, and the functions on them.
+# Gap: moto 5.2.1 has none of CreateCapacityProvider, GetCapacityProvider or
+# ListCapacityProviders (no route under /2025-11-30/capacity-providers), and
+# CreateFunction drops CapacityProviderConfig, so no function reports one.
+# API reference (CreateCapacityProvider, POST /2025-11-30/capacity-providers):
+# CapacityProviderName, VpcConfig {SubnetIds, SecurityGroupIds} and
+# PermissionsConfig {CapacityProviderOperatorRoleArn} are required
+# (InvalidParameterValueException), a name already used is a
+# ResourceConflictException; the answer is {"CapacityProvider": {...}}.
+# GetCapacityProvider (GET /2025-11-30/capacity-providers/{CapacityProviderName},
+# the name or the ARN arn:aws:lambda:REGION:ACCOUNT:capacity-provider:NAME)
+# answers {"CapacityProvider": {...}} or ResourceNotFoundException (404).
+# ListCapacityProviders (GET /2025-11-30/capacity-providers?Marker&MaxItems&State,
+# MaxItems 1 to 50) answers {"CapacityProviders": [...], "NextMarker"}.
+# CapacityProvider: CapacityProviderArn, State (Pending | Active | Failed |
+# Deleting), VpcConfig, PermissionsConfig, and the optional
+# CapacityProviderScalingConfig, InstanceRequirements, KmsKeyArn, LastModified.
+# FunctionConfiguration carries CapacityProviderConfig
+# {LambdaManagedInstancesCapacityProviderConfig {CapacityProviderArn, ...}}.
+# A new provider is Active at once (AWS starts it Pending). CreateFunction does
+# not check that the provider exists (the reference names no error for it), so
+# a function whose provider is gone can be emulated.
+# ---------------------------------------------------------------------------
+
+CAPACITY_PROVIDERS_PATH = "/2025-11-30/capacity-providers"
+CAPACITY_PROVIDER_STATES = ("Pending", "Active", "Failed", "Deleting")
+CAPACITY_PROVIDER_NAME = re.compile(r"^[a-zA-Z0-9-_]{1,140}$")
+CAPACITY_PROVIDER_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:capacity-provider:([a-zA-Z0-9-_]+)$")
+
+
+def _lambda_error(error_type, message, status):
+    body = json.dumps({"Type": "User", "Message": message, "message": message})
+    return Response(body, status=status, content_type="application/json",
+                    headers={"x-amzn-ErrorType": error_type})
+
+
+def _signed_scope(environ):
+    """The account and region of a SigV4-signed request, as moto derives them."""
+    from moto.iam.models import get_account_id_from
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    match = re.search(r"Credential=([^/]+)/[^/]+/([^/]+)/", auth)
+    if not match:
+        return "123456789012", "us-east-1"
+    return get_account_id_from(match.group(1)), match.group(2)
+
+
+def _capacity_providers(account, region):
+    backend = lambda_backends[account][region]
+    if not hasattr(backend, "vpcmedic_capacity_providers"):
+        backend.vpcmedic_capacity_providers = {}
+    return backend.vpcmedic_capacity_providers
+
+
+def _create_capacity_provider(account, region, body):
+    name = body.get("CapacityProviderName")
+    vpc = body.get("VpcConfig")
+    permissions = body.get("PermissionsConfig")
+    if not name or not CAPACITY_PROVIDER_NAME.match(name):
+        return _lambda_error("InvalidParameterValueException", "CapacityProviderName is required: 1 to 140 of [a-zA-Z0-9-_]", 400)
+    if not isinstance(vpc, dict) or not vpc.get("SubnetIds") or "SecurityGroupIds" not in vpc:
+        return _lambda_error("InvalidParameterValueException", "VpcConfig with SubnetIds and SecurityGroupIds is required", 400)
+    if not isinstance(permissions, dict) or not permissions.get("CapacityProviderOperatorRoleArn"):
+        return _lambda_error("InvalidParameterValueException", "PermissionsConfig.CapacityProviderOperatorRoleArn is required", 400)
+    providers = _capacity_providers(account, region)
+    if name in providers:
+        return _lambda_error("ResourceConflictException", f"Capacity provider {name} already exists", 409)
+    provider = {
+        "CapacityProviderArn": f"arn:aws:lambda:{region}:{account}:capacity-provider:{name}",
+        "State": "Active",
+        "VpcConfig": {"SubnetIds": list(vpc["SubnetIds"]), "SecurityGroupIds": list(vpc.get("SecurityGroupIds") or [])},
+        "PermissionsConfig": {"CapacityProviderOperatorRoleArn": permissions["CapacityProviderOperatorRoleArn"]},
+        "LastModified": datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+    }
+    for optional in ("CapacityProviderScalingConfig", "InstanceRequirements", "KmsKeyArn"):
+        if optional in body:
+            provider[optional] = body[optional]
+    providers[name] = provider
+    # The reference's status code of this answer was not confirmed; the
+    # SDKs accept any 2xx.
+    return Response(json.dumps({"CapacityProvider": provider}), status=200, content_type="application/json")
+
+
+def _get_capacity_provider(account, region, name_or_arn):
+    match = CAPACITY_PROVIDER_ARN.match(name_or_arn)
+    name = match.group(1) if match else name_or_arn
+    provider = _capacity_providers(account, region).get(name)
+    if provider is None or (match and provider["CapacityProviderArn"] != name_or_arn):
+        return _lambda_error("ResourceNotFoundException", f"Capacity provider not found: {name_or_arn}", 404)
+    return Response(json.dumps({"CapacityProvider": provider}), status=200, content_type="application/json")
+
+
+def _list_capacity_providers(account, region, args):
+    state = args.get("State")
+    if state and state not in CAPACITY_PROVIDER_STATES:
+        return _lambda_error("InvalidParameterValueException", f"State {state} is not one of {', '.join(CAPACITY_PROVIDER_STATES)}", 400)
+    try:
+        max_items = int(args.get("MaxItems") or 50)
+    except ValueError:
+        max_items = 0
+    if not 1 <= max_items <= 50:
+        return _lambda_error("InvalidParameterValueException", "MaxItems must be between 1 and 50", 400)
+    providers = [p for _, p in sorted(_capacity_providers(account, region).items()) if not state or p["State"] == state]
+    start = int(args.get("Marker") or 0)
+    page = providers[start:start + max_items]
+    answer = {"CapacityProviders": page}
+    if start + max_items < len(providers):
+        answer["NextMarker"] = str(start + max_items)
+    return Response(json.dumps(answer), status=200, content_type="application/json")
+
+
+def capacity_provider_route(environ, start_response):
+    request = Request(environ)
+    account, region = _signed_scope(environ)
+    path = environ.get("PATH_INFO", "")
+    rest = unquote(path[len(CAPACITY_PROVIDERS_PATH):].lstrip("/"))
+    method = environ.get("REQUEST_METHOD")
+    if method == "POST" and not rest:
+        try:
+            body = json.loads(request.get_data() or b"{}")
+        except ValueError as err:
+            response = _lambda_error("InvalidParameterValueException", f"bad request: {err}", 400)
+        else:
+            response = _create_capacity_provider(account, region, body)
+    elif method == "GET" and not rest:
+        response = _list_capacity_providers(account, region, request.args)
+    elif method == "GET":
+        response = _get_capacity_provider(account, region, rest)
+    else:
+        response = _lambda_error("InvalidParameterValueException", f"{method} {path} is not emulated", 400)
+    return response(environ, start_response)
+
+
+_function_init_without_provider = lambda_models.LambdaFunction.__init__
+_update_configuration_without_provider = lambda_models.LambdaFunction.update_configuration
+_configuration_without_provider = lambda_models.LambdaFunction.get_configuration
+
+
+def function_init_on_provider(self, account_id, spec, *args, **kwargs):
+    _function_init_without_provider(self, account_id, spec, *args, **kwargs)
+    self.vpcmedic_capacity_provider = spec.get("CapacityProviderConfig")
+
+
+def update_configuration_on_provider(self, config_updates):
+    if "CapacityProviderConfig" in config_updates:
+        self.vpcmedic_capacity_provider = config_updates["CapacityProviderConfig"]
+    return _update_configuration_without_provider(self, config_updates)
+
+
+def function_configuration_on_provider(self, *args, **kwargs):
+    config = _configuration_without_provider(self, *args, **kwargs)
+    provider = getattr(self, "vpcmedic_capacity_provider", None)
+    if provider and (provider.get("LambdaManagedInstancesCapacityProviderConfig") or {}).get("CapacityProviderArn"):
+        config["CapacityProviderConfig"] = provider
+    return config
+
+
+lambda_models.LambdaFunction.__init__ = function_init_on_provider
+lambda_models.LambdaFunction.update_configuration = update_configuration_on_provider
+lambda_models.LambdaFunction.get_configuration = function_configuration_on_provider
+
+
+# ---------------------------------------------------------------------------
 # Server.
 # ---------------------------------------------------------------------------
 
@@ -1383,6 +1545,8 @@ def vpcmedic_routes(app):
     """Wrap moto's WSGI app with the test-only /_vpcmedic/ endpoints."""
 
     def wsgi(environ, start_response):
+        if environ.get("PATH_INFO", "").startswith(CAPACITY_PROVIDERS_PATH):
+            return capacity_provider_route(environ, start_response)
         if environ.get("PATH_INFO") == "/_vpcmedic/function-state" and environ.get("REQUEST_METHOD") == "POST":
             return function_state_route(environ, start_response)
         if environ.get("PATH_INFO") == "/_vpcmedic/vpc-connection" and environ.get("REQUEST_METHOD") == "POST":

@@ -63,10 +63,13 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 		}
 		for _, f := range page.Functions {
 			roles[lambdaarn.Unqualified(aws.ToString(f.FunctionArn), "", "")] = aws.ToString(f.Role)
-			if w := functionWorkload(f); w.Network.VPCID != "" {
+			if w := functionWorkload(f); w.Network.VPCID != "" || w.Kind == workload.KindManagedInstancesFunction {
 				out = append(out, w)
 			}
 		}
+	}
+	if err := scoped.resolveCapacityProviders(ctx, out); err != nil {
+		return nil, err
 	}
 	uses.apply(out)
 	out, err := functionStates(ctx, list, out)
@@ -121,6 +124,7 @@ func functionWorkload(f lambdatypes.FunctionConfiguration) *workload.Workload {
 		w.Network = workload.Network{VPCID: aws.ToString(vc.VpcId), SubnetIDs: vc.SubnetIds, SecurityGroupIDs: vc.SecurityGroupIds}
 		w.Function.IPv6 = aws.ToBool(vc.Ipv6AllowedForDualStack)
 	}
+	setManagedInstances(w, f)
 	return w
 }
 
@@ -129,7 +133,7 @@ func functionWorkload(f lambdatypes.FunctionConfiguration) *workload.Workload {
 func (r *Reader) functionTags(ctx context.Context, workloads []*workload.Workload) error {
 	var fns []*workload.Workload
 	for _, w := range workloads {
-		if w.Kind == workload.KindFunction {
+		if w.IsFunction() {
 			fns = append(fns, w)
 		}
 	}

@@ -80,6 +80,8 @@ type clusterCache struct {
 	brokers  map[string]*kafka.GetBootstrapBrokersOutput
 
 	connections map[string]*workload.VPCConnection
+
+	capacity capacityCache
 }
 
 func (r *Reader) describeCluster(ctx context.Context, clusterARN string) (*kafka.DescribeClusterV2Output, error) {
@@ -421,8 +423,12 @@ func (r *Reader) Function(ctx context.Context, nameOrARN string) (*workload.Work
 		LastUpdateStatus: out.LastUpdateStatus, LastUpdateStatusReason: out.LastUpdateStatusReason,
 		LastUpdateStatusReasonCode: out.LastUpdateStatusReasonCode,
 		DeadLetterConfig:           out.DeadLetterConfig, KMSKeyArn: out.KMSKeyArn,
+		CapacityProviderConfig: out.CapacityProviderConfig, TracingConfig: out.TracingConfig,
 	})
-	if w.Network.VPCID == "" {
+	if err := r.resolveCapacityProvider(ctx, w); err != nil {
+		return nil, err
+	}
+	if w.Network.VPCID == "" && w.Kind != workload.KindManagedInstancesFunction {
 		return w, nil
 	}
 	fnARN := w.ID

@@ -64,7 +64,7 @@ func addMapping(u *workload.LambdaUse, cfg lambdatypes.EventSourceMappingConfigu
 // had every mapping, so a function without one has none.
 func (m mappingUses) apply(workloads []*workload.Workload) {
 	for _, w := range workloads {
-		if w.Kind != workload.KindFunction {
+		if !w.IsFunction() {
 			continue
 		}
 		if u := m[w.ID]; u != nil {

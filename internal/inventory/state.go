@@ -42,7 +42,7 @@ func functionStates(ctx context.Context, client lambda.GetFunctionAPIClient, wor
 		slots = make(chan struct{}, stateReaders)
 	)
 	for _, w := range workloads {
-		if w.Kind != workload.KindFunction || w.Function.State != "" {
+		if !w.IsFunction() || w.Function.State != "" {
 			continue
 		}
 		wg.Add(1)

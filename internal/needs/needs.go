@@ -27,6 +27,9 @@ const (
 	FromPolicy      = "policy"
 	FromEnvironment = "environment"
 	FromTag         = "tag"
+	// FromPlatform: where the function runs requires it (Lambda Managed
+	// Instances send logs and traces from the provider's VPC).
+	FromPlatform = "platform"
 )
 
 // Evidence levels: how sure the inference is that the function's code
@@ -69,6 +72,8 @@ func (s Source) String() string {
 		return fmt.Sprintf("policy %s allows %s", s.Name, s.Detail)
 	case FromEnvironment:
 		return fmt.Sprintf("environment variable %s names %s", s.Name, s.Detail)
+	case FromPlatform:
+		return s.Detail
 	default:
 		return fmt.Sprintf("tag %s=%s", s.Name, s.Detail)
 	}
@@ -133,6 +138,9 @@ type Input struct {
 	// LambdaUse is what Lambda itself does with the role: the grants it
 	// explains are no requirement.
 	LambdaUse LambdaUse
+	// ManagedInstances, when set, is a function on Lambda Managed
+	// Instances: its telemetry leaves from its capacity provider's VPC.
+	ManagedInstances *ManagedInstances
 }
 
 // Needs is the inference.
@@ -179,6 +187,9 @@ func Infer(in Input) Needs {
 		for _, d := range dbs {
 			n.Databases = append(n.Databases, portFromSibling(d, in.Environment))
 		}
+	}
+	for _, f := range managedInstancesNeeds(in.ManagedInstances) {
+		add(f.service, f.source)
 	}
 	if v, ok := in.Tags[TagNeeds]; ok {
 		for _, s := range splitList(v) {

@@ -95,6 +95,9 @@ type Subnet struct {
 	IPv6CIDRs        []netip.Prefix
 	FreeIPs          int
 	Tags             map[string]string
+	// MapPublicIPOnLaunch is set when instances launched in the subnet
+	// get a public IPv4 address by default.
+	MapPublicIPOnLaunch bool
 }
 
 // RouteTable is a route table and the subnets explicitly associated with it.

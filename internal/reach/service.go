@@ -35,6 +35,10 @@ type ServiceQuery struct {
 	// through only on what vpcmedic cannot evaluate ("" when it does not);
 	// the path is then unverified rather than OK. nil: never.
 	PolicyUnverified func(network.Endpoint) string
+	// PublicIPv4 says whether the workload's interfaces in a public subnet
+	// have a public IPv4 address: PublicIPv4None (Lambda's own network
+	// interfaces never do), PublicIPv4Yes or PublicIPv4Unknown.
+	PublicIPv4 string
 }
 
 // ServicePath is the answer: the path taken, or why there is none.
@@ -348,6 +352,9 @@ func natPath(s *network.Snapshot, q ServiceQuery, p ServicePath, notes []string)
 	}
 	switch egress.Kind {
 	case EgressInternet:
+		if q.PublicIPv4 != PublicIPv4None {
+			return internetPath(s, q, p, egress, noEndpoint)
+		}
 		// Only a function gets here: an on-demand mapping in a public
 		// subnet is refused NAT above.
 		p.Problem = fmt.Sprintf("%s, and subnet %s is public (route table %s sends 0.0.0.0/0 to %s), but a function in a public subnet gets no public IP (Lambda's network interfaces never get one), so the internet gateway gives it no internet: use a NAT gateway from a private subnet or a VPC endpoint", noEndpoint, q.From.SubnetID, egress.RouteTableID, egress.TargetID)

@@ -38,6 +38,9 @@ const (
 	KindMQESM    = "mq-esm"
 	KindDocDBESM = "docdb-esm"
 	KindFunction = "function"
+	// KindManagedInstancesFunction is a function on Lambda Managed
+	// Instances, checked in its capacity provider's network.
+	KindManagedInstancesFunction = "managed-instances-function"
 )
 
 // Report is the outcome of one run.

@@ -120,6 +120,10 @@ type Function struct {
 	Env       map[string]string
 	// Runtime is the function's runtime; empty means provided.al2023.
 	Runtime lambdatypes.Runtime
+	// CapacityProviderARN is set for a function on Lambda Managed
+	// Instances (OnCapacityProvider); TracingMode by WithTracing.
+	CapacityProviderARN string
+	TracingMode         lambdatypes.TracingMode
 }
 
 // FunctionOption changes how a function is created.
@@ -171,6 +175,7 @@ func (s *Scenario) Function(name string, role *Role, opts ...FunctionOption) *Fu
 		if len(f.SubnetIDs) > 0 {
 			in.VpcConfig = &lambdatypes.VpcConfig{SubnetIds: f.SubnetIDs, SecurityGroupIds: f.SGIDs}
 		}
+		f.managedInstancesInput(in)
 		out, err := s.lambda.CreateFunction(ctx, in)
 		if err != nil {
 			return err

@@ -319,6 +319,8 @@ func (r *Reader) subnets(ctx context.Context, filters []types.Filter, add func(v
 				AvailabilityZone: aws.ToString(s.AvailabilityZone),
 				FreeIPs:          int(aws.ToInt32(s.AvailableIpAddressCount)),
 				Tags:             tags(s.Tags),
+
+				MapPublicIPOnLaunch: aws.ToBool(s.MapPublicIpOnLaunch),
 			}
 			sn.CIDR, _ = netip.ParsePrefix(aws.ToString(s.CidrBlock))
 			for _, a := range s.Ipv6CidrBlockAssociationSet {

@@ -10,6 +10,11 @@ const (
 	KindMQESM    = "mq-esm"
 	KindDocDBESM = "docdb-esm"
 	KindFunction = "function"
+	// KindManagedInstancesFunction is a function on Lambda Managed
+	// Instances: it runs on the EC2 instances of a capacity provider, in
+	// the provider's subnets and security groups (its own VpcConfig is
+	// ignored).
+	KindManagedInstancesFunction = "managed-instances-function"
 )
 
 // Sources of a Poller mapping.
@@ -18,6 +23,12 @@ const (
 	SourceRabbitMQ   = "rabbitmq"
 	SourceDocumentDB = "documentdb"
 )
+
+// IsFunction reports whether the workload is a function, on Lambda's own
+// fleet or on Lambda Managed Instances.
+func (w *Workload) IsFunction() bool {
+	return w.Kind == KindFunction || w.Kind == KindManagedInstancesFunction
+}
 
 // Kafka event sources.
 const (
@@ -188,6 +199,30 @@ type Function struct {
 	LastUpdateStatusReasonCode string
 	// LambdaUse is what Lambda itself does with the execution role.
 	LambdaUse LambdaUse
+	// CapacityProviderARN is the Lambda Managed Instances capacity provider
+	// the function runs on; empty for a function on Lambda's own fleet.
+	CapacityProviderARN string
+	// TracingMode is the function's X-Ray tracing mode (Active or
+	// PassThrough; empty when not reported).
+	TracingMode string
+	// CapacityProvider is what was read of the capacity provider; nil when
+	// it was not read.
+	CapacityProvider *CapacityProvider
+}
+
+// TracingActive is the X-Ray tracing mode in which the function sends
+// trace segments itself.
+const TracingActive = "Active"
+
+// CapacityProvider is a Lambda Managed Instances capacity provider: where
+// its instances run and which role launches them.
+type CapacityProvider struct {
+	ARN string
+	// State is Pending, Active, Failed or Deleting.
+	State            string
+	OperatorRoleARN  string
+	SubnetIDs        []string
+	SecurityGroupIDs []string
 }
 
 // Database is a database endpoint inside a VPC that a function connects
