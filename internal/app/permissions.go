@@ -33,12 +33,18 @@ var (
 		// The account's VPC Block Public Access mode and exclusions.
 		"ec2:DescribeVpcBlockPublicAccessOptions", "ec2:DescribeVpcBlockPublicAccessExclusions",
 	}
-	esmActions      = []string{"lambda:GetEventSourceMapping", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets", "kafka:DescribeVpcConnection"}
-	functionActions = []string{"lambda:GetFunctionConfiguration", "lambda:ListTags"}
+	// The Amazon MQ broker of a mapping (its subnets, groups and ports);
+	// DocumentDB clusters are read with databaseActions.
+	brokerActions = []string{"mq:DescribeBroker"}
+	// The capacity provider whose network a function on Lambda Managed
+	// Instances runs in.
+	capacityProviderActions = []string{"lambda:GetCapacityProvider"}
+	esmActions              = slices.Concat([]string{"lambda:GetEventSourceMapping", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets", "kafka:DescribeVpcConnection"}, brokerActions)
+	functionActions         = slices.Concat([]string{"lambda:GetFunctionConfiguration", "lambda:ListTags"}, capacityProviderActions)
 	// An MSK change is mapped to the mappings of its cluster or VPC
 	// connection, each then read as a mapping change is.
 	kafkaChangeActions = []string{"lambda:ListEventSourceMappings"}
-	listActions        = []string{"lambda:ListEventSourceMappings", "lambda:ListFunctions", "lambda:GetFunction", "tag:GetResources", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets", "kafka:DescribeVpcConnection"}
+	listActions        = slices.Concat([]string{"lambda:ListEventSourceMappings", "lambda:ListFunctions", "lambda:GetFunction", "tag:GetResources", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets", "kafka:DescribeVpcConnection"}, brokerActions, capacityProviderActions)
 	// Finding the VPC of a changed resource reads a subset of the topology.
 	resolveActions = []string{
 		"ec2:DescribeRouteTables", "ec2:DescribeSubnets", "ec2:DescribeNatGateways", "ec2:DescribeVpcEndpoints",

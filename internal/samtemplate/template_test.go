@@ -440,6 +440,9 @@ func checkResources(t *testing.T, sid, action string, resources []samtemplate.Va
 			ok = r.Sub() == "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*" || r.Sub() == "arn:${AWS::Partition}:iam::aws:policy/*"
 		case service == "rds":
 			ok = strings.HasPrefix(r.Sub(), "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:")
+		case action == "mq:DescribeBroker":
+			// Broker ARNs are broker:<name>:<id>.
+			ok = r.Sub() == "arn:${AWS::Partition}:mq:${AWS::Region}:${AWS::AccountId}:broker:*"
 		case action == "sts:AssumeRole":
 			// Only the member role, by name, in the accounts the hub watches.
 			ok = r.Sub() == "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"
