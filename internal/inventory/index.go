@@ -36,22 +36,32 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 	var out []*workload.Workload
 	// What every function's mappings make Lambda itself use.
 	uses := mappingUses{}
+	var mappings []lambdatypes.EventSourceMappingConfiguration
 	esms := lambda.NewListEventSourceMappingsPaginator(list, &lambda.ListEventSourceMappingsInput{})
 	for esms.HasMorePages() {
 		page, err := esms.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("list event source mappings: %w", err)
 		}
-		for _, m := range page.EventSourceMappings {
-			uses.add(m)
-			w, err := scoped.kafkaWorkload(ctx, m)
-			if err != nil {
-				return nil, err
-			}
-			// A mapping on its way out processes nothing.
-			if w != nil && w.Kafka.State != StateDeleting {
-				out = append(out, w)
-			}
+		mappings = append(mappings, page.EventSourceMappings...)
+	}
+	// The clusters are read at once, before the mappings that name them.
+	var clusters []string
+	for _, m := range mappings {
+		if c := mskCluster(m); c != "" {
+			clusters = append(clusters, c)
+		}
+	}
+	scoped.prefetchClusters(ctx, clusters)
+	for _, m := range mappings {
+		uses.add(m)
+		w, err := scoped.kafkaWorkload(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		// A mapping on its way out processes nothing.
+		if w != nil && w.Kafka.State != StateDeleting {
+			out = append(out, w)
 		}
 	}
 	roles := map[string]string{}

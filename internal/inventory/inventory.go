@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -131,29 +132,126 @@ func (r *Reader) ESM(ctx context.Context, uuid string) (*workload.Workload, erro
 		ProvisionedPollerConfig:           out.ProvisionedPollerConfig, DestinationConfig: out.DestinationConfig,
 		State: out.State, LastProcessingResult: out.LastProcessingResult, StateTransitionReason: out.StateTransitionReason,
 	}
-	w, err := r.kafkaWorkload(ctx, cfg)
-	if err != nil || w == nil {
-		return w, err
+	if !isKafkaMapping(cfg) {
+		return nil, nil
+	}
+	// The function (for its execution role) and the event source do not
+	// depend on each other: both are read as soon as the mapping is, and
+	// the subnets' VPC as soon as the event source names them.
+	var (
+		wg     sync.WaitGroup
+		fn     *lambda.GetFunctionConfigurationOutput
+		fnErr  error
+		w      *workload.Workload
+		srcErr error
+		vpcs   map[string]string
+		vpcErr error
+	)
+	wg.Go(func() {
+		fn, fnErr = r.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(lambdaarn.Unqualified(aws.ToString(cfg.FunctionArn), "", ""))})
+	})
+	wg.Go(func() {
+		src := r.withCache()
+		if c := mskCluster(cfg); c != "" {
+			src.prefetchClusters(ctx, []string{c})
+		}
+		if w, srcErr = src.kafkaWorkload(ctx, cfg); srcErr == nil && w.Unresolved == "" {
+			vpcs, vpcErr = r.vpcsOf(ctx, w.Network.SubnetIDs)
+		}
+	})
+	wg.Wait()
+	// The errors are returned in the order the reads depend on each other.
+	if srcErr != nil {
+		return nil, srcErr
 	}
 	// The pollers act with the function's execution role.
-	fn, err := r.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(w.FunctionARN)})
 	var nf *lambdatypes.ResourceNotFoundException
 	switch {
-	case errors.As(err, &nf):
-	case err != nil:
-		return nil, fmt.Errorf("get function configuration %s: %w", w.FunctionARN, err)
+	case errors.As(fnErr, &nf):
+	case fnErr != nil:
+		return nil, fmt.Errorf("get function configuration %s: %w", w.FunctionARN, fnErr)
 	default:
 		w.ExecutionRoleARN = aws.ToString(fn.Role)
 	}
 	if w.Unresolved != "" {
 		return w, nil
 	}
-	vpcs, err := r.vpcsOf(ctx, w.Network.SubnetIDs)
-	if err != nil {
-		return nil, err
+	if vpcErr != nil {
+		return nil, vpcErr
 	}
 	setVPC(w, vpcs)
 	return w, nil
+}
+
+// withCache returns the reader itself when it remembers cluster reads, else
+// a copy that does for one workload.
+func (r *Reader) withCache() *Reader {
+	if r.cache != nil {
+		return r
+	}
+	return r.Scoped()
+}
+
+// prefetchClusters describes the clusters not read yet and reads their
+// brokers, all at once, into the reader's cache. A read that fails is not
+// remembered: the workload's own read makes it again and reports it as it
+// would have without the prefetch.
+func (r *Reader) prefetchClusters(ctx context.Context, clusterARNs []string) {
+	var todo []string
+	for _, c := range slices.Compact(slices.Sorted(slices.Values(clusterARNs))) {
+		if _, ok := r.cache.clusters[c]; !ok {
+			todo = append(todo, c)
+		}
+	}
+	clusters := make([]*kafka.DescribeClusterV2Output, len(todo))
+	brokers := make([]*kafka.GetBootstrapBrokersOutput, len(todo))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, prefetchWidth)
+	for i, c := range todo {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var inner sync.WaitGroup
+			inner.Go(func() {
+				if out, err := r.Kafka.DescribeClusterV2(ctx, &kafka.DescribeClusterV2Input{ClusterArn: aws.String(c)}); err == nil {
+					clusters[i] = out
+				}
+			})
+			if out, err := r.Kafka.GetBootstrapBrokers(ctx, &kafka.GetBootstrapBrokersInput{ClusterArn: aws.String(c)}); err == nil {
+				brokers[i] = out
+			}
+			inner.Wait()
+		})
+	}
+	wg.Wait()
+	for i, c := range todo {
+		if clusters[i] != nil {
+			r.cache.clusters[c] = clusters[i]
+		}
+		if brokers[i] != nil {
+			r.cache.brokers[c] = brokers[i]
+		}
+	}
+}
+
+// prefetchWidth bounds the clusters read at once.
+const prefetchWidth = 8
+
+// mskCluster is the MSK cluster a mapping reads from directly, if any.
+func mskCluster(cfg lambdatypes.EventSourceMappingConfiguration) string {
+	source := aws.ToString(cfg.EventSourceArn)
+	selfManaged := cfg.SelfManagedEventSource != nil && len(cfg.SelfManagedEventSource.Endpoints) > 0
+	if selfManaged || !isKafkaARN(source) || strings.Contains(source, ":vpc-connection/") {
+		return ""
+	}
+	return source
+}
+
+// isKafkaMapping reports whether a mapping reads from Kafka: an MSK
+// cluster, a VPC connection to one, or self-managed brokers.
+func isKafkaMapping(cfg lambdatypes.EventSourceMappingConfiguration) bool {
+	selfManaged := cfg.SelfManagedEventSource != nil && len(cfg.SelfManagedEventSource.Endpoints) > 0
+	return selfManaged || isKafkaARN(aws.ToString(cfg.EventSourceArn))
 }
 
 // setVPC sets the workload's VPC from its subnets' VPCs, or says why it
@@ -179,10 +277,10 @@ func setVPC(w *workload.Workload, vpcOfSubnet map[string]string) {
 
 func (r *Reader) kafkaWorkload(ctx context.Context, cfg lambdatypes.EventSourceMappingConfiguration) (*workload.Workload, error) {
 	source := aws.ToString(cfg.EventSourceArn)
-	selfManaged := cfg.SelfManagedEventSource != nil && len(cfg.SelfManagedEventSource.Endpoints) > 0
-	if !selfManaged && !isKafkaARN(source) {
+	if !isKafkaMapping(cfg) {
 		return nil, nil
 	}
+	selfManaged := cfg.SelfManagedEventSource != nil && len(cfg.SelfManagedEventSource.Endpoints) > 0
 	w := &workload.Workload{
 		Kind:        workload.KindKafkaESM,
 		ID:          aws.ToString(cfg.UUID),
