@@ -341,7 +341,14 @@ func (a *App) resolve(ctx context.Context, t trail.Trigger) ([]*workload.Workloa
 		if err != nil {
 			return nil, "", err
 		}
-		all, err := a.Inventory.All(ctx, a.Lister)
+		// Only the workloads of the changed VPCs are read in full, unless
+		// the change may affect any.
+		var all []*workload.Workload
+		if complete {
+			all, err = a.Inventory.AllIn(ctx, a.Lister, append([]string{}, vpcs...))
+		} else {
+			all, err = a.Inventory.All(ctx, a.Lister)
+		}
 		if err != nil {
 			return nil, "", err
 		}
