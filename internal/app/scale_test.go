@@ -76,7 +76,7 @@ func TestSweepOfALargeAccountStaysWithinItsCallBudget(t *testing.T) {
 	}
 
 	srv.UseEnv(t)
-	var calls callLog
+	calls := callLog{delay: slowCalls}
 	d, err := runner.Build(t.Context(), app.Sweep, quietLogger(t), calls.instrument)
 	if err != nil {
 		t.Fatal(err)
@@ -131,8 +131,23 @@ func TestSweepOfALargeAccountStaysWithinItsCallBudget(t *testing.T) {
 	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 128<<20 {
 		t.Errorf("the sweep grew the heap by %d MiB", grown>>20)
 	}
-	t.Logf("calls: %v; heap grew by %d KiB", calls.calls, (int64(after.HeapAlloc)-int64(before.HeapAlloc))>>10)
+	total := 0
+	for _, n := range calls.calls {
+		total += n
+	}
+	t.Logf("%d calls (%.1f per VPC): %v; heap grew by %d KiB", total, float64(total)/vpcs, calls.calls, (int64(after.HeapAlloc)-int64(before.HeapAlloc))>>10)
+	rounds, _ := calls.roundsSoFar()
+	t.Logf("%d rounds (%.2f per VPC)", rounds, float64(rounds)/vpcs)
+	if rounds > largeAccountRounds {
+		t.Errorf("%d sequential rounds of calls, budget %d", rounds, largeAccountRounds)
+	}
 }
+
+// largeAccountRounds is what the sweep above may take in sequential rounds
+// of calls, measured 107: mostly the state of each VPC function, three at a
+// time (Lambda's GetFunction quota, see inventory.stateReaders), and the
+// DNS attributes of each VPC, eight at a time.
+const largeAccountRounds = 110
 
 func quietLogger(*testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -145,17 +160,27 @@ func droppedConnection(err error) bool {
 	return strings.Contains(msg, "connection reset") || strings.Contains(msg, "use of closed network connection") || strings.Contains(msg, "EOF")
 }
 
-// A sweep of 1,000 workloads at 50 ms a call. Measured (callLog's rounds,
-// CHECK_CONCURRENCY 8) on 60 VPCs (10 with 90 functions each, 50 with one),
-// 950 VPC functions and 50 Kafka mappings on 5 clusters:
+// A sweep of 1,000 workloads at 50 ms a call, on 60 VPCs (10 with 90
+// functions each, 50 with one), 950 VPC functions and 50 Kafka mappings on
+// 5 clusters, CHECK_CONCURRENCY 8. Measured with callLog's rounds:
 //
-//	calls   fixed ~25, + 2 per VPC (its DNS attributes),
-//	        + 1 per function (GetFunction: ListFunctions leaves out its state),
-//	        + 1 simulation per role and 1 per distinct role and resource set
-//	rounds  see the log line of the test: rounds × 50 ms must leave half the
-//	        sweep's timeout (template.yaml: 120 s in alarm mode) unused.
+//	sweep, 1,000 workloads   1,243 calls, 351 rounds: 17.6 s at 50 ms a call
+//	sweep, 100 VPCs / 250    698 calls (7.0 a VPC), 107 rounds (1.07 a VPC): 5.4 s
+//	calls                    ~30 fixed, + 2 a VPC (its DNS attributes),
+//	                         + 1 a VPC function (GetFunction: its state),
+//	                         + 1 simulation a role and 1 a distinct role and
+//	                         resource set (a mapping's topic and group are its own)
+//	rounds                   ~35 fixed, + 1/3 a VPC function (GetFunction three
+//	                         at a time: Lambda allows it 100 requests a second),
+//	                         + 1/4 a VPC (two attributes, eight at a time)
+//	change in one VPC        8 rounds, 30 calls: the functions of other VPCs are
+//	                         not read, the clusters are described to learn their
+//	                         VPCs and only the brokers of those in it are read
+//	one check                4 rounds (5 with the alert memory):
+//	                         TestKafkaMappingCheckRounds; a function 8
 //
-// One check is 4 rounds (5 with the alert memory): TestKafkaMappingCheckRounds.
+// The rounds at 50 ms a call must leave half the sweep's timeout
+// (template.yaml: 120 s in alarm mode) unused.
 func TestSweepOfAThousandWorkloadsFitsItsTimeout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds 1,000 workloads")
@@ -240,6 +265,10 @@ func TestSweepOfAThousandWorkloadsFitsItsTimeout(t *testing.T) {
 	projected := time.Duration(rounds) * callLatency
 	t.Logf("%d calls (%.1f per VPC), %d rounds (%.2f per VPC): %s at %s a call; took %s at %s: %v",
 		total, float64(total)/float64(vpcs), rounds, float64(rounds)/float64(vpcs), projected, callLatency, elapsed.Round(time.Millisecond), slowCalls, counts)
+	// Measured 351; most are the functions' states, three at a time.
+	if limit := 40 + functions/3; rounds > limit {
+		t.Errorf("%d sequential rounds of calls, budget %d", rounds, limit)
+	}
 	if projected > sweepTimeout/2 {
 		t.Errorf("%d sequential rounds of calls: %s at %s a call, more than half the sweep's %s timeout", rounds, projected, callLatency, sweepTimeout)
 	}
@@ -281,6 +310,11 @@ func TestSweepOfAThousandWorkloadsFitsItsTimeout(t *testing.T) {
 	if n := ncalls.calls["Resource Groups Tagging API.GetResources"] + ncalls.calls["Lambda.ListTags"]; n > 11 {
 		t.Errorf("a change in one VPC read tags in %d calls", n)
 	}
+	// Its VPC has no cluster: the clusters are described to learn that,
+	// and their brokers are not read.
+	if n := ncalls.calls["Kafka.GetBootstrapBrokers"]; n > 0 {
+		t.Errorf("a change in a VPC without a cluster read the brokers of %d clusters", n)
+	}
 	ncounts := ncalls.calls
 	nrounds, trace := ncalls.roundsSoFar()
 	t.Logf("a change in one VPC of %d: %d rounds, calls %v", vpcs, nrounds, ncounts)
@@ -290,5 +324,6 @@ func TestSweepOfAThousandWorkloadsFitsItsTimeout(t *testing.T) {
 }
 
 // networkChangeRounds is what a change in one VPC of the account above may
-// take, measured.
-const networkChangeRounds = 100
+// take, measured: the listing, the clusters (to learn their VPCs), the
+// VPC's function, its network and its role.
+const networkChangeRounds = 8

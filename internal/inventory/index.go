@@ -64,9 +64,22 @@ func (r *Reader) AllIn(ctx context.Context, list Lister, vpcs []string) ([]*work
 			clusters = append(clusters, c)
 		}
 	}
-	scoped.prefetchClusters(ctx, clusters)
+	// For a few VPCs, the clusters' subnets say which clusters are in
+	// them: only those have their brokers read, and their mappings kept.
+	var outside map[string]bool
+	if vpcs == nil {
+		scoped.prefetchClusters(ctx, clusters, true)
+	} else {
+		scoped.prefetchClusters(ctx, clusters, false)
+		outside = scoped.clustersOutside(ctx, vpcs)
+		clusters = slices.DeleteFunc(clusters, func(c string) bool { return outside[c] })
+		scoped.prefetchClusters(ctx, clusters, true)
+	}
 	for _, m := range mappings {
 		uses.add(m)
+		if outside[mskCluster(m)] {
+			continue
+		}
 		w, err := scoped.kafkaWorkload(ctx, m)
 		if err != nil {
 			return nil, err

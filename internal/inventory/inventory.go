@@ -153,7 +153,7 @@ func (r *Reader) ESM(ctx context.Context, uuid string) (*workload.Workload, erro
 	wg.Go(func() {
 		src := r.withCache()
 		if c := mskCluster(cfg); c != "" {
-			src.prefetchClusters(ctx, []string{c})
+			src.prefetchClusters(ctx, []string{c}, true)
 		}
 		if w, srcErr = src.kafkaWorkload(ctx, cfg); srcErr == nil && w.Unresolved == "" {
 			vpcs, vpcErr = r.vpcsOf(ctx, w.Network.SubnetIDs)
@@ -192,36 +192,38 @@ func (r *Reader) withCache() *Reader {
 	return r.Scoped()
 }
 
-// prefetchClusters describes the clusters not read yet and reads their
-// brokers, all at once, into the reader's cache. A read that fails is not
-// remembered: the workload's own read makes it again and reports it as it
-// would have without the prefetch.
-func (r *Reader) prefetchClusters(ctx context.Context, clusterARNs []string) {
-	var todo []string
-	for _, c := range slices.Compact(slices.Sorted(slices.Values(clusterARNs))) {
-		if _, ok := r.cache.clusters[c]; !ok {
-			todo = append(todo, c)
-		}
-	}
+// prefetchClusters describes the clusters not read yet and, withBrokers,
+// reads their brokers, all at once, into the reader's cache. A read that
+// fails is not remembered: the workload's own read makes it again and
+// reports it as it would have without the prefetch.
+func (r *Reader) prefetchClusters(ctx context.Context, clusterARNs []string, withBrokers bool) {
+	todo := slices.Compact(slices.Sorted(slices.Values(clusterARNs)))
 	clusters := make([]*kafka.DescribeClusterV2Output, len(todo))
 	brokers := make([]*kafka.GetBootstrapBrokersOutput, len(todo))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, prefetchWidth)
-	for i, c := range todo {
+	slots := make(chan struct{}, prefetchWidth)
+	read := func(do func()) {
 		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			var inner sync.WaitGroup
-			inner.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			do()
+		})
+	}
+	for i, c := range todo {
+		if _, ok := r.cache.clusters[c]; !ok {
+			read(func() {
 				if out, err := r.Kafka.DescribeClusterV2(ctx, &kafka.DescribeClusterV2Input{ClusterArn: aws.String(c)}); err == nil {
 					clusters[i] = out
 				}
 			})
-			if out, err := r.Kafka.GetBootstrapBrokers(ctx, &kafka.GetBootstrapBrokersInput{ClusterArn: aws.String(c)}); err == nil {
-				brokers[i] = out
-			}
-			inner.Wait()
-		})
+		}
+		if _, ok := r.cache.brokers[c]; !ok && withBrokers {
+			read(func() {
+				if out, err := r.Kafka.GetBootstrapBrokers(ctx, &kafka.GetBootstrapBrokersInput{ClusterArn: aws.String(c)}); err == nil {
+					brokers[i] = out
+				}
+			})
+		}
 	}
 	wg.Wait()
 	for i, c := range todo {
@@ -232,6 +234,46 @@ func (r *Reader) prefetchClusters(ctx context.Context, clusterARNs []string) {
 			r.cache.brokers[c] = brokers[i]
 		}
 	}
+}
+
+// clustersOutside returns the clusters described so far whose client
+// subnets are all in VPCs other than vpcs. A cluster whose subnets cannot
+// be placed is not among them: its mappings are read as usual.
+func (r *Reader) clustersOutside(ctx context.Context, vpcs []string) map[string]bool {
+	subnetsOf := map[string][]string{}
+	var all []string
+	for arn, out := range r.cache.clusters {
+		var subnets []string
+		if c := out.ClusterInfo; c != nil {
+			if c.Provisioned != nil && c.Provisioned.BrokerNodeGroupInfo != nil {
+				subnets = c.Provisioned.BrokerNodeGroupInfo.ClientSubnets
+			}
+			if c.Serverless != nil {
+				for _, vc := range c.Serverless.VpcConfigs {
+					subnets = append(subnets, vc.SubnetIds...)
+				}
+			}
+		}
+		if len(subnets) > 0 {
+			subnetsOf[arn] = subnets
+			all = append(all, subnets...)
+		}
+	}
+	outside := map[string]bool{}
+	if len(all) == 0 {
+		return outside
+	}
+	vpcOf, err := r.vpcsOf(ctx, all)
+	if err != nil {
+		return outside
+	}
+	for arn, subnets := range subnetsOf {
+		outside[arn] = !slices.ContainsFunc(subnets, func(s string) bool {
+			v, ok := vpcOf[s]
+			return !ok || slices.Contains(vpcs, v)
+		})
+	}
+	return outside
 }
 
 // prefetchWidth bounds the clusters read at once.
