@@ -1,14 +1,22 @@
 package app_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kafka"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
 	"github.com/vpcmedic/vpcmedic/internal/app"
 	"github.com/vpcmedic/vpcmedic/internal/emulator"
+	"github.com/vpcmedic/vpcmedic/internal/inventory"
 	"github.com/vpcmedic/vpcmedic/internal/report"
 	"github.com/vpcmedic/vpcmedic/internal/runner"
 	"github.com/vpcmedic/vpcmedic/internal/scenario"
+	"github.com/vpcmedic/vpcmedic/internal/simulate"
 )
 
 // The latency of one check is the number of AWS calls it makes one after
@@ -81,4 +89,58 @@ func TestFunctionCheckRounds(t *testing.T) {
 		t.Fatalf("checked %d workloads, want the function", len(rep.Workloads))
 	}
 	wantRounds(t, "a function check", log, 8)
+}
+
+// failingKafka, failingLambda and failingIAM fail one call each, the
+// others going to the emulator.
+type failingKafka struct{ inventory.Kafka }
+
+func (failingKafka) DescribeClusterV2(context.Context, *kafka.DescribeClusterV2Input, ...func(*kafka.Options)) (*kafka.DescribeClusterV2Output, error) {
+	return nil, errBroken
+}
+
+type failingLambda struct{ inventory.Lambda }
+
+func (failingLambda) GetFunctionConfiguration(context.Context, *lambda.GetFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error) {
+	return nil, errBroken
+}
+
+type failingIAM struct{}
+
+func (failingIAM) SimulatePrincipalPolicy(context.Context, *iam.SimulatePrincipalPolicyInput, ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error) {
+	return nil, errBroken
+}
+
+var errBroken = errors.New("connection reset by the test")
+
+// A read that fails beside others fails the run with its own error, as
+// when the reads were made one after another.
+func TestAFailedConcurrentReadFailsTheCheck(t *testing.T) {
+	srv := emulator.Shared(t)
+	s := scenario.New(srv.MustConfig(t), scenario.WithContext(t.Context()))
+	w := scenario.HealthyOnDemandMSK(s)
+	if err := s.Err(); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	for _, tt := range []struct {
+		name     string
+		breakAWS func(a *app.App)
+		want     string
+	}{
+		{"the cluster", func(a *app.App) { a.Inventory.Kafka = failingKafka{a.Inventory.Kafka} }, "describe cluster " + w.Cluster.ARN},
+		{"the function", func(a *app.App) { a.Inventory.Lambda = failingLambda{a.Inventory.Lambda} }, "get function configuration"},
+		{"the simulation", func(a *app.App) { a.Simulator = &simulate.Simulator{IAM: failingIAM{}} }, "simulate the policies of"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := build(t, srv, app.OnLambdaChange)
+			tt.breakAWS(d.App)
+			rep, err := d.App.Handle(t.Context(), mappingCreated(t, w.ESM))
+			if err == nil || !errors.Is(err, errBroken) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one naming %q", err, tt.want)
+			}
+			if app.IsTerminal(err) || len(rep.Workloads) != 0 {
+				t.Errorf("terminal %v, %d workloads reported: want a retryable failure and no verdict", app.IsTerminal(err), len(rep.Workloads))
+			}
+		})
+	}
 }
