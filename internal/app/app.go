@@ -149,6 +149,13 @@ func (a *App) Run(ctx context.Context, t trail.Trigger) (report.Report, error) {
 	}
 	// The event itself may say there is nothing to do (a failed call).
 	skip, err := rep.Trigger.Skip, error(nil)
+	// The workload is read while the run learns whether it has anything to
+	// do; what it read is dropped if not.
+	var early *resolution
+	if skip == "" && a.sweepTargets(t) == nil {
+		early = a.resolveEarly(ctx, t)
+		defer early.stop()
+	}
 	if skip == "" {
 		if skip, err = a.ownChange(ctx, t); err != nil {
 			return rep, err
@@ -165,22 +172,76 @@ func (a *App) Run(ctx context.Context, t trail.Trigger) (report.Report, error) {
 		log.Info("skipped", "reason", skip)
 		return rep, nil
 	}
-	err = a.runClaimed(ctx, log, claim, &rep)
+	err = a.runClaimed(ctx, log, claim, &rep, early)
 	return rep, a.finishClaim(ctx, log, claim, rep, err)
+}
+
+// resolution is a resolve running beside the run's first reads.
+type resolution struct {
+	cancel    context.CancelFunc
+	done      chan struct{}
+	workloads []*workload.Workload
+	skip      string
+	err       error
+}
+
+// resolveEarly starts resolving the trigger's workloads, for the triggers
+// naming one workload (or one cluster's mappings): their reads are few
+// and only read. Network changes and sweeps list the whole account, and
+// wait for the run to know it has work.
+func (a *App) resolveEarly(ctx context.Context, t trail.Trigger) *resolution {
+	if t.ESM == nil && t.Function == nil && t.Kafka == nil {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	r := &resolution{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.workloads, r.skip, r.err = a.resolve(ctx, t)
+	}()
+	return r
+}
+
+// wait returns what the resolve found.
+func (r *resolution) wait() ([]*workload.Workload, string, error) {
+	<-r.done
+	return r.workloads, r.skip, r.err
+}
+
+// stop ends a resolve the run no longer needs, and waits for it so that no
+// call outlives the run.
+func (r *resolution) stop() {
+	if r == nil {
+		return
+	}
+	r.cancel()
+	<-r.done
 }
 
 // runClaimed runs the pipeline on an event this run has claimed: on-call
 // is told before anything is remembered, so that a failed publish leaves
-// the retry to tell them.
-func (a *App) runClaimed(ctx context.Context, log *slog.Logger, claim *alertstate.Claim, rep *report.Report) error {
-	var remediationErr error
+// the retry to tell them. early, when set, is the resolve already started.
+func (a *App) runClaimed(ctx context.Context, log *slog.Logger, claim *alertstate.Claim, rep *report.Report, early *resolution) error {
+	var (
+		remediationErr error
+		known          *problems
+	)
 	if targets := a.sweepTargets(rep.Trigger); targets != nil {
 		var err error
 		if remediationErr, err = a.sweepAccounts(ctx, log, rep, targets); err != nil {
 			return err
 		}
 	} else {
-		workloads, skip, err := a.resolve(ctx, rep.Trigger)
+		var (
+			workloads []*workload.Workload
+			skip      string
+			err       error
+		)
+		if early != nil {
+			workloads, skip, err = early.wait()
+		} else {
+			workloads, skip, err = a.resolve(ctx, rep.Trigger)
+		}
 		if err != nil {
 			return err
 		}
@@ -190,12 +251,15 @@ func (a *App) runClaimed(ctx context.Context, log *slog.Logger, claim *alertstat
 			return nil
 		}
 		log.Info("resolved workloads", "count", len(workloads))
+		// What the memory holds of them is read beside their check.
+		known = a.readProblems(ctx, workloads)
+		defer known.stop()
 		if remediationErr, err = a.check(ctx, log, rep, workloads); err != nil {
 			return err
 		}
 		rep.AccountName = a.accountName(ctx, rep.Trigger.Account)
 	}
-	memories, err := a.classify(ctx, log, rep)
+	memories, err := a.classify(ctx, log, rep, known)
 	if err != nil {
 		return err
 	}
@@ -277,7 +341,14 @@ func (a *App) resolve(ctx context.Context, t trail.Trigger) ([]*workload.Workloa
 		if err != nil {
 			return nil, "", err
 		}
-		all, err := a.Inventory.All(ctx, a.Lister)
+		// Only the workloads of the changed VPCs are read in full, unless
+		// the change may affect any.
+		var all []*workload.Workload
+		if complete {
+			all, err = a.Inventory.AllIn(ctx, a.Lister, append([]string{}, vpcs...))
+		} else {
+			all, err = a.Inventory.All(ctx, a.Lister)
+		}
 		if err != nil {
 			return nil, "", err
 		}
@@ -307,20 +378,6 @@ func (a *App) resolve(ctx context.Context, t trail.Trigger) ([]*workload.Workloa
 // It returns the error of remediation (retryable, reported after the
 // alert) apart from the errors that stop the run.
 func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, workloads []*workload.Workload) (remediationErr, err error) {
-	snapshots, err := a.readNetworks(ctx, workloads)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.settle(ctx, log, rep.Trigger, &snapshots); err != nil {
-		return nil, err
-	}
-	workloads, skip := narrow(rep.Trigger, workloads, snapshots.byVPC)
-	if skip != "" {
-		rep.Trigger.Skip = skip
-		log.Info("skipped", "reason", skip)
-		return nil, nil
-	}
-	results := make([]*result, 0, len(workloads))
 	// Roles, managed policies and simulations shared by many workloads are
 	// read once per run.
 	var roles *rolepolicy.Reader
@@ -331,11 +388,48 @@ func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, w
 	if a.Simulator != nil {
 		sim = a.Simulator.Scoped()
 	}
+	// A workload's role is read and simulated beside the read of the
+	// networks, which it does not depend on. A network change may narrow
+	// the workloads to those its network shows affected: those are read
+	// once it is known which.
+	var early *preparation
+	if rep.Trigger.Source != trail.SourceEC2 {
+		early = a.prepareAll(ctx, workloads, roles, sim)
+	}
+	snapshots, err := a.readNetworks(ctx, workloads)
+	if err == nil {
+		err = a.settle(ctx, log, rep.Trigger, &snapshots)
+	}
+	if early != nil {
+		early.wait()
+	}
+	if err != nil {
+		return nil, err
+	}
+	workloads, skip := narrow(rep.Trigger, workloads, snapshots.byVPC)
+	if skip != "" {
+		rep.Trigger.Skip = skip
+		log.Info("skipped", "reason", skip)
+		return nil, nil
+	}
+	if early == nil {
+		early = a.prepareAll(ctx, workloads, roles, sim)
+		early.wait()
+	}
+	results := make([]*result, 0, len(workloads))
 	for _, w := range workloads {
-		r, err := a.evaluate(ctx, w, snapshots.byVPC[w.Network.VPCID], roles, sim)
+		p := early.of[w]
+		snap := snapshots.byVPC[w.Network.VPCID]
+		if snap == nil && w.Function != nil {
+			// Without a network there are no needs to check (as evaluate).
+			p, err = a.prepare(ctx, w, false, roles, sim)
+		} else {
+			err = p.err
+		}
 		if err != nil {
 			return nil, err
 		}
+		r := a.finish(p, snap)
 		log.Info("checked workload", "workload", w.ID, "kind", w.Kind, "vpcId", w.Network.VPCID, "status", r.report.Status, "findings", len(r.report.Findings))
 		results = append(results, r)
 	}
@@ -415,32 +509,104 @@ func change(w *workload.Workload, c plan.Change, status, reason string) report.C
 // evaluate runs the checks on a workload and its network, and plans the
 // fixes when it is broken.
 func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.Snapshot, roles *rolepolicy.Reader, sim *simulate.Simulator) (*result, error) {
-	t := &check.Target{Workload: w, Network: snap, Region: a.Region, Policy: endpointPolicy(w)}
-	var inferred *needs.Needs
+	p, err := a.prepare(ctx, w, snap != nil, roles, sim)
+	if err != nil {
+		return nil, err
+	}
+	return a.finish(p, snap), nil
+}
+
+// prepared is a workload's target with what its check reads apart from
+// its network: a function's needs, the simulation of its role.
+type prepared struct {
+	target   *check.Target
+	inferred *needs.Needs
+	err      error
+}
+
+// preparation is the preparation of a run's workloads, running.
+type preparation struct {
+	of   map[*workload.Workload]*prepared
+	done chan struct{}
+}
+
+func (p *preparation) wait() { <-p.done }
+
+// prepareAll prepares the workloads a few at a time (CHECK_CONCURRENCY),
+// beside what the caller does until it waits. Each keeps its own error:
+// the caller reports that of the first workload it checks.
+func (a *App) prepareAll(ctx context.Context, workloads []*workload.Workload, roles *rolepolicy.Reader, sim *simulate.Simulator) *preparation {
+	p := &preparation{of: make(map[*workload.Workload]*prepared, len(workloads)), done: make(chan struct{})}
+	out := make([]*prepared, len(workloads))
+	go func() {
+		defer close(p.done)
+		_ = each(ctx, len(workloads), a.width(), func(ctx context.Context, i int) error {
+			w := workloads[i]
+			withNeeds := w.Unresolved == "" && w.Network.VPCID != ""
+			pr, err := a.prepare(ctx, w, withNeeds, roles, sim)
+			if err != nil {
+				pr = &prepared{err: err}
+			}
+			out[i] = pr
+			return nil
+		})
+		for i, w := range workloads {
+			p.of[w] = out[i]
+		}
+	}()
+	return p
+}
+
+// prepare reads what a workload's check needs apart from its network; a
+// function's needs only withNeeds (it has a network to check them in).
+// The role is simulated beside the read of a function's needs: what Lambda
+// must be allowed to attach it does not depend on them.
+func (a *App) prepare(ctx context.Context, w *workload.Workload, withNeeds bool, roles *rolepolicy.Reader, sim *simulate.Simulator) (*prepared, error) {
+	t := &check.Target{Workload: w, Region: a.Region, Policy: endpointPolicy(w)}
+	p := &prepared{target: t}
+	var (
+		wg     sync.WaitGroup
+		perms  *check.Permissions
+		simErr error
+	)
+	simulateAll := func(needs []check.PermissionNeed) {
+		if len(needs) > 0 && sim != nil {
+			wg.Go(func() { perms, simErr = sim.Permissions(ctx, w.ExecutionRoleARN, needs) })
+		}
+	}
 	switch {
 	case w.IsMapping():
 		t.Requirements = check.MappingRequirements(w)
 		t.PermissionNeeds = check.MappingPermissionNeeds(w)
-	case w.Function != nil && w.Unresolved == "" && snap != nil:
+		simulateAll(t.PermissionNeeds)
+	case w.Function != nil && w.Unresolved == "" && withNeeds:
+		simulateAll(check.FunctionPermissionNeeds(w))
 		n, err := a.functionNeeds(ctx, roles, t)
+		wg.Wait()
 		if err != nil {
 			return nil, err
 		}
-		inferred = n
+		p.inferred = n
 		t.Policy, t.PolicyUnverified = functionEndpointPolicy(w, n.Services)
 	}
-	if len(t.PermissionNeeds) > 0 && sim != nil {
-		p, err := sim.Permissions(ctx, w.ExecutionRoleARN, t.PermissionNeeds)
-		if err != nil {
-			return nil, err
-		}
-		t.Permissions = p
+	wg.Wait()
+	if simErr != nil {
+		return nil, simErr
 	}
+	t.Permissions = perms
+	return p, nil
+}
+
+// finish checks a prepared workload on its network, and plans the fixes
+// when it is broken.
+func (a *App) finish(p *prepared, snap *network.Snapshot) *result {
+	t, w := p.target, p.target.Workload
+	t.Network = snap
 	r := &result{target: t, report: report.Workload{Kind: w.Kind, ID: w.ID, Name: w.Name, VPCID: w.Network.VPCID}}
 	r.report.Needs = needsOf(t)
 	r.report.Requirements = requirementsOf(t)
-	if inferred != nil {
-		r.report.Ignored, r.report.NeedsGaps = inferred.Ignored, inferred.Gaps
+	if p.inferred != nil {
+		r.report.Ignored, r.report.NeedsGaps = p.inferred.Ignored, p.inferred.Gaps
 	}
 	r.report.Findings, r.report.Passed = check.Run(t)
 	r.report.Status = report.StatusOf(r.report.Findings)
@@ -448,7 +614,7 @@ func (a *App) evaluate(ctx context.Context, w *workload.Workload, snap *network.
 		r.plan = plan.For(declaredOnly(t), plan.Options{AllowNATCreation: a.Config.AllowNATCreation})
 		r.report.Recommendations, r.report.Unfixable = r.plan.Recommendations, r.plan.Unfixable
 	}
-	return r, nil
+	return r
 }
 
 func summarise(s *network.Snapshot) report.Network {

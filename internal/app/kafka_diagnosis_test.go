@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -712,11 +713,20 @@ func TestKafkaMappingSwitchedBetweenModesIsCheckedInItsCurrentMode(t *testing.T)
 }
 
 // callLog records the AWS operations the SDK sends, as Service.Operation,
-// and the resources of each IAM simulation.
+// and the resources of each IAM simulation. With a delay it also stands
+// for a slow network: every call waits that long before it is sent, and
+// the log measures how many calls the run made one after another.
 type callLog struct {
 	mu        sync.Mutex
 	calls     map[string]int
 	simulated [][]string
+
+	// delay is added to every call (none when zero).
+	delay time.Duration
+	// depthDone is the greatest dependency depth of the calls finished so
+	// far; rounds the greatest of all calls; trace each call as op@depth.
+	depthDone, rounds int
+	trace             []string
 }
 
 // instrument adds the recording middleware to an SDK configuration; it is
@@ -725,18 +735,50 @@ func (l *callLog) instrument(cfg *aws.Config) {
 	cfg.APIOptions = append(cfg.APIOptions, func(stack *middleware.Stack) error {
 		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("vpcmedicCallLog",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				op := awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx)
 				l.mu.Lock()
 				if l.calls == nil {
 					l.calls = map[string]int{}
 				}
-				l.calls[awsmiddleware.GetServiceID(ctx)+"."+awsmiddleware.GetOperationName(ctx)]++
+				l.calls[op]++
 				if p, ok := in.Parameters.(*iam.SimulatePrincipalPolicyInput); ok {
 					l.simulated = append(l.simulated, slices.Clone(p.ResourceArns))
 				}
+				// A call may depend on any call that finished before it
+				// started, and on none that had not.
+				depth := l.depthDone + 1
+				l.rounds = max(l.rounds, depth)
+				l.trace = append(l.trace, fmt.Sprintf("%s@%d", op, depth))
 				l.mu.Unlock()
-				return next.HandleInitialize(ctx, in)
+				if l.delay > 0 {
+					select {
+					case <-time.After(l.delay):
+					case <-ctx.Done():
+					}
+				}
+				out, md, err := next.HandleInitialize(ctx, in)
+				l.mu.Lock()
+				l.depthDone = max(l.depthDone, depth)
+				l.mu.Unlock()
+				return out, md, err
 			}), middleware.After)
 	})
+}
+
+// slowCalls is the latency the round tests add to every call: enough to
+// dwarf the scheduling of a goroutine, so that calls issued together start
+// before any of them finishes.
+const slowCalls = 30 * time.Millisecond
+
+// roundsSoFar returns the sequential rounds of calls made so far and the
+// calls by depth, and starts counting afresh.
+func (l *callLog) roundsSoFar() (int, []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rounds, trace := l.rounds, l.trace
+	l.rounds, l.depthDone, l.trace = 0, 0, nil
+	l.calls, l.simulated = nil, nil
+	return rounds, trace
 }
 
 // callBudget is what one check of an on-demand IAM-auth MSK mapping may

@@ -14,6 +14,7 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/alertstate"
 	"github.com/vpcmedic/vpcmedic/internal/report"
 	"github.com/vpcmedic/vpcmedic/internal/trail"
+	"github.com/vpcmedic/vpcmedic/internal/workload"
 )
 
 // longestRun is the longest a Lambda function runs (its largest timeout):
@@ -117,14 +118,14 @@ type memory struct {
 // for it: the report says which problems are new, ongoing or recovered,
 // and only those the paging rule cares about page. It writes nothing: the
 // memory is written after the alert went out.
-func (a *App) classify(ctx context.Context, log *slog.Logger, rep *report.Report) ([]memory, error) {
+func (a *App) classify(ctx context.Context, log *slog.Logger, rep *report.Report, read *problems) ([]memory, error) {
 	if a.State == nil {
 		return nil, nil
 	}
 	var out []memory
 	for i := range rep.Workloads {
 		w := &rep.Workloads[i]
-		known, err := a.State.Problem(ctx, w.ID)
+		known, err := read.of(ctx, a.State, w.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -138,6 +139,64 @@ func (a *App) classify(ctx context.Context, log *slog.Logger, rep *report.Report
 		}
 	}
 	return out, nil
+}
+
+// problems are the remembered problems of a run's workloads, read a few at
+// a time while they are checked. A read is only compared with the record
+// when the problem is remembered (alertstate.Table.Remember), so reading
+// it early changes nothing: a record another run wrote since is kept.
+type problems struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	read   map[string]problemRead
+}
+
+type problemRead struct {
+	problem *alertstate.Problem
+	err     error
+}
+
+// readProblems starts reading the problems of the workloads (nil without
+// a memory).
+func (a *App) readProblems(ctx context.Context, workloads []*workload.Workload) *problems {
+	if a.State == nil || len(workloads) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	p := &problems{cancel: cancel, done: make(chan struct{}), read: make(map[string]problemRead, len(workloads))}
+	reads := make([]problemRead, len(workloads))
+	go func() {
+		defer close(p.done)
+		_ = each(ctx, len(workloads), a.width(), func(ctx context.Context, i int) error {
+			known, err := a.State.Problem(ctx, workloads[i].ID)
+			reads[i] = problemRead{known, err}
+			return nil
+		})
+		for i, w := range workloads {
+			p.read[w.ID] = reads[i]
+		}
+	}()
+	return p
+}
+
+// of returns a workload's problem as read, or reads it.
+func (p *problems) of(ctx context.Context, table *alertstate.Table, workloadID string) (*alertstate.Problem, error) {
+	if p != nil {
+		<-p.done
+		if r, ok := p.read[workloadID]; ok {
+			return r.problem, r.err
+		}
+	}
+	return table.Problem(ctx, workloadID)
+}
+
+// stop ends the reads once the run is over.
+func (p *problems) stop() {
+	if p == nil {
+		return
+	}
+	p.cancel()
+	<-p.done
 }
 
 // alert publishes the run's alert, unless an earlier try of the event

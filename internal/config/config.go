@@ -43,7 +43,15 @@ type Config struct {
 	StateTable string
 	// RenotifyAfter is how long an unchanged problem stays quiet.
 	RenotifyAfter time.Duration
+
+	// Concurrency is how many workloads one run reads and checks at once
+	// (CHECK_CONCURRENCY); 0: DefaultConcurrency.
+	Concurrency int
 }
+
+// DefaultConcurrency is how many workloads a run checks at once unless
+// CHECK_CONCURRENCY says otherwise.
+const DefaultConcurrency = 8
 
 // DefaultRenotifyAfter is how often an unchanged problem pages again.
 const DefaultRenotifyAfter = 24 * time.Hour
@@ -53,7 +61,7 @@ const DefaultRenotifyAfter = 24 * time.Hour
 const DefaultMaxChanges = 10
 
 // FromEnv reads MODE, ALERT_TOPIC_ARN, DEAD_LETTER_QUEUE_URL,
-// ALERT_STATE_TABLE and RENOTIFY_AFTER, and for remediation DRY_RUN,
+// ALERT_STATE_TABLE, RENOTIFY_AFTER and CHECK_CONCURRENCY, and for remediation DRY_RUN,
 // ALLOWED_VPCS, MAX_CHANGES and ALLOW_NAT_CREATION.
 func FromEnv() (Config, error) {
 	return parse(os.Getenv)
@@ -103,6 +111,13 @@ func parse(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("RENOTIFY_AFTER=%q: want a duration such as 24h", v)
 		}
 		c.RenotifyAfter = d
+	}
+	if v := strings.TrimSpace(getenv("CHECK_CONCURRENCY")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("CHECK_CONCURRENCY=%q: want a whole number, 1 or more", v)
+		}
+		c.Concurrency = n
 	}
 	c.MaxChanges = DefaultMaxChanges
 	if v := strings.TrimSpace(getenv("MAX_CHANGES")); v != "" {

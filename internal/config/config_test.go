@@ -29,6 +29,9 @@ func TestParse(t *testing.T) {
 		{"negative change limit", map[string]string{"MAX_CHANGES": "-1"}, Config{}, "MAX_CHANGES"},
 		{"topic and queue", map[string]string{"ALERT_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:alerts", "DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq"},
 			Config{Mode: ModeAlarm, AlertTopicARN: "arn:aws:sns:eu-west-1:123456789012:alerts", DeadLetterQueueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq", MaxChanges: DefaultMaxChanges, RenotifyAfter: DefaultRenotifyAfter}, ""},
+		{"check concurrency", map[string]string{"CHECK_CONCURRENCY": "32"},
+			Config{Mode: ModeAlarm, MaxChanges: DefaultMaxChanges, RenotifyAfter: DefaultRenotifyAfter, Concurrency: 32}, ""},
+		{"no concurrency at all", map[string]string{"CHECK_CONCURRENCY": "0"}, Config{}, "CHECK_CONCURRENCY"},
 		{"unknown mode", map[string]string{"MODE": "fix"}, Config{}, `MODE="fix"`},
 		{"topic name instead of ARN", map[string]string{"ALERT_TOPIC_ARN": "alerts"}, Config{}, "not an SNS topic ARN"},
 	}

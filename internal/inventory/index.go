@@ -2,7 +2,10 @@ package inventory
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kafka"
@@ -28,6 +31,15 @@ type Lister interface {
 // all subnets are mapped to their VPCs in one batch, so the number of calls
 // grows with result pages and clusters, not with mappings or VPCs.
 func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, error) {
+	return r.AllIn(ctx, list, nil)
+}
+
+// AllIn lists the workloads of All that are in the given VPCs (nil: in
+// any). The functions of other VPCs are left out before their states and
+// tags are read, one call each at most; the mappings are all read, since
+// only its cluster says which VPC a mapping is in.
+func (r *Reader) AllIn(ctx context.Context, list Lister, vpcs []string) ([]*workload.Workload, error) {
+	inVPCs := func(vpc string) bool { return vpcs == nil || slices.Contains(vpcs, vpc) }
 	scoped := *r
 	scoped.cache = &clusterCache{
 		clusters: map[string]*kafka.DescribeClusterV2Output{},
@@ -36,22 +48,45 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 	var out []*workload.Workload
 	// What every function's mappings make Lambda itself use.
 	uses := mappingUses{}
+	var mappings []lambdatypes.EventSourceMappingConfiguration
 	esms := lambda.NewListEventSourceMappingsPaginator(list, &lambda.ListEventSourceMappingsInput{})
 	for esms.HasMorePages() {
 		page, err := esms.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("list event source mappings: %w", err)
 		}
-		for _, m := range page.EventSourceMappings {
-			uses.add(m)
-			w, err := scoped.mappingWorkload(ctx, m)
-			if err != nil {
-				return nil, err
-			}
-			// A mapping on its way out processes nothing.
-			if w != nil && w.MappingState() != StateDeleting {
-				out = append(out, w)
-			}
+		mappings = append(mappings, page.EventSourceMappings...)
+	}
+	// The clusters are read at once, before the mappings that name them.
+	var clusters []string
+	for _, m := range mappings {
+		if c := mskCluster(m); c != "" {
+			clusters = append(clusters, c)
+		}
+	}
+	// For a few VPCs, the clusters' subnets say which clusters are in
+	// them: only those have their brokers read, and their mappings kept.
+	var outside map[string]bool
+	if vpcs == nil {
+		scoped.prefetchClusters(ctx, clusters, true)
+	} else {
+		scoped.prefetchClusters(ctx, clusters, false)
+		outside = scoped.clustersOutside(ctx, vpcs)
+		clusters = slices.DeleteFunc(clusters, func(c string) bool { return outside[c] })
+		scoped.prefetchClusters(ctx, clusters, true)
+	}
+	for _, m := range mappings {
+		uses.add(m)
+		if outside[mskCluster(m)] {
+			continue
+		}
+		w, err := scoped.mappingWorkload(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		// A mapping on its way out processes nothing.
+		if w != nil && w.MappingState() != StateDeleting {
+			out = append(out, w)
 		}
 	}
 	roles := map[string]string{}
@@ -63,7 +98,7 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 		}
 		for _, f := range page.Functions {
 			roles[lambdaarn.Unqualified(aws.ToString(f.FunctionArn), "", "")] = aws.ToString(f.Role)
-			if w := functionWorkload(f); w.Network.VPCID != "" || w.Kind == workload.KindManagedInstancesFunction {
+			if w := functionWorkload(f); (w.Network.VPCID != "" && inVPCs(w.Network.VPCID)) || w.Kind == workload.KindManagedInstancesFunction {
 				out = append(out, w)
 			}
 		}
@@ -72,14 +107,21 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 		return nil, err
 	}
 	uses.apply(out)
+	// ListFunctions carries no tags, and the tags correct what a function
+	// needs: they are read beside the states, which they do not depend on.
+	var (
+		tagsRead sync.WaitGroup
+		tagsErr  error
+	)
+	listed := slices.Clone(out)
+	tagsRead.Go(func() { tagsErr = scoped.functionTags(ctx, listed, len(roles)) })
 	out, err := functionStates(ctx, list, out)
+	tagsRead.Wait()
 	if err != nil {
 		return nil, err
 	}
-	// ListFunctions carries no tags, and the tags correct what a function
-	// needs.
-	if err := scoped.functionTags(ctx, out); err != nil {
-		return nil, err
+	if tagsErr != nil {
+		return nil, tagsErr
 	}
 	for _, w := range out {
 		if w.IsMapping() {
@@ -92,17 +134,23 @@ func (r *Reader) All(ctx context.Context, list Lister) ([]*workload.Workload, er
 			subnets = append(subnets, w.Network.SubnetIDs...)
 		}
 	}
-	vpcs, err := scoped.vpcsOf(ctx, subnets)
+	vpcOf, err := scoped.vpcsOf(ctx, subnets)
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range out {
 		if w.IsMapping() && w.Unresolved == "" {
-			setVPC(w, vpcs)
+			setVPC(w, vpcOf)
 		}
+	}
+	if vpcs != nil {
+		out = slices.DeleteFunc(out, func(w *workload.Workload) bool { return !inVPCs(w.Network.VPCID) })
 	}
 	return out, nil
 }
+
+// taggingPage is how many functions a page of the tagging API holds.
+const taggingPage = 100
 
 // functionWorkload builds a function workload from its configuration.
 func functionWorkload(f lambdatypes.FunctionConfiguration) *workload.Workload {
@@ -129,8 +177,10 @@ func functionWorkload(f lambdatypes.FunctionConfiguration) *workload.Workload {
 }
 
 // functionTags fills the tags of the VPC functions: with the tagging API,
-// one paginated call for all of them; without it, one call each.
-func (r *Reader) functionTags(ctx context.Context, workloads []*workload.Workload) error {
+// one paginated call for all the account's functions (listed of them, 100
+// a page); without it, or when there are fewer VPC functions than pages,
+// one call each, a few at a time.
+func (r *Reader) functionTags(ctx context.Context, workloads []*workload.Workload, listed int) error {
 	var fns []*workload.Workload
 	for _, w := range workloads {
 		if w.IsFunction() {
@@ -140,20 +190,39 @@ func (r *Reader) functionTags(ctx context.Context, workloads []*workload.Workloa
 	if len(fns) == 0 {
 		return nil
 	}
-	if r.Tagging == nil {
-		for _, w := range fns {
-			tags, err := r.Lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: aws.String(w.ID)})
+	if r.Tagging == nil || len(fns) <= (listed+taggingPage-1)/taggingPage {
+		errs := make([]error, len(fns))
+		var wg sync.WaitGroup
+		slots := make(chan struct{}, stateReaders)
+		for i, w := range fns {
+			wg.Go(func() {
+				slots <- struct{}{}
+				defer func() { <-slots }()
+				tags, err := r.Lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: aws.String(w.ID)})
+				var nf *lambdatypes.ResourceNotFoundException
+				switch {
+				case errors.As(err, &nf):
+					// Deleted since the listing: its state read drops it.
+					return
+				case err != nil:
+					errs[i] = fmt.Errorf("list tags of %s: %w", w.ID, err)
+					return
+				}
+				w.Function.Tags = tags.Tags
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
 			if err != nil {
-				return fmt.Errorf("list tags of %s: %w", w.ID, err)
+				return err
 			}
-			w.Function.Tags = tags.Tags
 		}
 		return nil
 	}
 	byARN := map[string]map[string]string{}
 	p := resourcegroupstaggingapi.NewGetResourcesPaginator(r.Tagging, &resourcegroupstaggingapi.GetResourcesInput{
 		ResourceTypeFilters: []string{"lambda:function"},
-		ResourcesPerPage:    aws.Int32(100),
+		ResourcesPerPage:    aws.Int32(taggingPage),
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -137,29 +138,168 @@ func (r *Reader) ESM(ctx context.Context, uuid string) (*workload.Workload, erro
 		State: out.State, LastProcessingResult: out.LastProcessingResult, StateTransitionReason: out.StateTransitionReason,
 		Queues: out.Queues, DocumentDBEventSourceConfig: out.DocumentDBEventSourceConfig,
 	}
-	w, err := r.mappingWorkload(ctx, cfg)
-	if err != nil || w == nil {
-		return w, err
+	if !pollsInVPC(cfg) {
+		return nil, nil
+	}
+	// The function (for its execution role) and the event source do not
+	// depend on each other: both are read as soon as the mapping is, and
+	// the subnets' VPC as soon as the event source names them.
+	var (
+		wg     sync.WaitGroup
+		fn     *lambda.GetFunctionConfigurationOutput
+		fnErr  error
+		w      *workload.Workload
+		srcErr error
+		vpcs   map[string]string
+		vpcErr error
+	)
+	wg.Go(func() {
+		fn, fnErr = r.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(lambdaarn.Unqualified(aws.ToString(cfg.FunctionArn), "", ""))})
+	})
+	wg.Go(func() {
+		src := r.withCache()
+		if c := mskCluster(cfg); c != "" {
+			src.prefetchClusters(ctx, []string{c}, true)
+		}
+		if w, srcErr = src.mappingWorkload(ctx, cfg); srcErr == nil && w != nil && w.Unresolved == "" {
+			vpcs, vpcErr = r.vpcsOf(ctx, w.Network.SubnetIDs)
+		}
+	})
+	wg.Wait()
+	// The errors are returned in the order the reads depend on each other.
+	if srcErr != nil || w == nil {
+		return nil, srcErr
 	}
 	// The pollers act with the function's execution role.
-	fn, err := r.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(w.FunctionARN)})
 	var nf *lambdatypes.ResourceNotFoundException
 	switch {
-	case errors.As(err, &nf):
-	case err != nil:
-		return nil, fmt.Errorf("get function configuration %s: %w", w.FunctionARN, err)
+	case errors.As(fnErr, &nf):
+	case fnErr != nil:
+		return nil, fmt.Errorf("get function configuration %s: %w", w.FunctionARN, fnErr)
 	default:
 		w.ExecutionRoleARN = aws.ToString(fn.Role)
 	}
 	if w.Unresolved != "" {
 		return w, nil
 	}
-	vpcs, err := r.vpcsOf(ctx, w.Network.SubnetIDs)
-	if err != nil {
-		return nil, err
+	if vpcErr != nil {
+		return nil, vpcErr
 	}
 	setVPC(w, vpcs)
 	return w, nil
+}
+
+// withCache returns the reader itself when it remembers cluster reads, else
+// a copy that does for one workload.
+func (r *Reader) withCache() *Reader {
+	if r.cache != nil {
+		return r
+	}
+	return r.Scoped()
+}
+
+// prefetchClusters describes the clusters not read yet and, withBrokers,
+// reads their brokers, all at once, into the reader's cache. A read that
+// fails is not remembered: the workload's own read makes it again and
+// reports it as it would have without the prefetch.
+func (r *Reader) prefetchClusters(ctx context.Context, clusterARNs []string, withBrokers bool) {
+	todo := slices.Compact(slices.Sorted(slices.Values(clusterARNs)))
+	clusters := make([]*kafka.DescribeClusterV2Output, len(todo))
+	brokers := make([]*kafka.GetBootstrapBrokersOutput, len(todo))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, prefetchWidth)
+	read := func(do func()) {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			do()
+		})
+	}
+	for i, c := range todo {
+		if _, ok := r.cache.clusters[c]; !ok {
+			read(func() {
+				if out, err := r.Kafka.DescribeClusterV2(ctx, &kafka.DescribeClusterV2Input{ClusterArn: aws.String(c)}); err == nil {
+					clusters[i] = out
+				}
+			})
+		}
+		if _, ok := r.cache.brokers[c]; !ok && withBrokers {
+			read(func() {
+				if out, err := r.Kafka.GetBootstrapBrokers(ctx, &kafka.GetBootstrapBrokersInput{ClusterArn: aws.String(c)}); err == nil {
+					brokers[i] = out
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for i, c := range todo {
+		if clusters[i] != nil {
+			r.cache.clusters[c] = clusters[i]
+		}
+		if brokers[i] != nil {
+			r.cache.brokers[c] = brokers[i]
+		}
+	}
+}
+
+// clustersOutside returns the clusters described so far whose client
+// subnets are all in VPCs other than vpcs. A cluster whose subnets cannot
+// be placed is not among them: its mappings are read as usual.
+func (r *Reader) clustersOutside(ctx context.Context, vpcs []string) map[string]bool {
+	subnetsOf := map[string][]string{}
+	var all []string
+	for arn, out := range r.cache.clusters {
+		var subnets []string
+		if c := out.ClusterInfo; c != nil {
+			if c.Provisioned != nil && c.Provisioned.BrokerNodeGroupInfo != nil {
+				subnets = c.Provisioned.BrokerNodeGroupInfo.ClientSubnets
+			}
+			if c.Serverless != nil {
+				for _, vc := range c.Serverless.VpcConfigs {
+					subnets = append(subnets, vc.SubnetIds...)
+				}
+			}
+		}
+		if len(subnets) > 0 {
+			subnetsOf[arn] = subnets
+			all = append(all, subnets...)
+		}
+	}
+	outside := map[string]bool{}
+	if len(all) == 0 {
+		return outside
+	}
+	vpcOf, err := r.vpcsOf(ctx, all)
+	if err != nil {
+		return outside
+	}
+	for arn, subnets := range subnetsOf {
+		outside[arn] = !slices.ContainsFunc(subnets, func(s string) bool {
+			v, ok := vpcOf[s]
+			return !ok || slices.Contains(vpcs, v)
+		})
+	}
+	return outside
+}
+
+// prefetchWidth bounds the clusters read at once.
+const prefetchWidth = 8
+
+// mskCluster is the MSK cluster a mapping reads from directly, if any.
+func mskCluster(cfg lambdatypes.EventSourceMappingConfiguration) string {
+	source := aws.ToString(cfg.EventSourceArn)
+	selfManaged := cfg.SelfManagedEventSource != nil && len(cfg.SelfManagedEventSource.Endpoints) > 0
+	if selfManaged || !isKafkaARN(source) || strings.Contains(source, ":vpc-connection/") {
+		return ""
+	}
+	return source
+}
+
+// isKafkaMapping reports whether a mapping reads from Kafka: an MSK
+// cluster, a VPC connection to one, or self-managed brokers.
+func isKafkaMapping(cfg lambdatypes.EventSourceMappingConfiguration) bool {
+	selfManaged := cfg.SelfManagedEventSource != nil && len(cfg.SelfManagedEventSource.Endpoints) > 0
+	return selfManaged || isKafkaARN(aws.ToString(cfg.EventSourceArn))
 }
 
 // setVPC sets the workload's VPC from its subnets' VPCs, or says why it
@@ -185,10 +325,10 @@ func setVPC(w *workload.Workload, vpcOfSubnet map[string]string) {
 
 func (r *Reader) kafkaWorkload(ctx context.Context, cfg lambdatypes.EventSourceMappingConfiguration) (*workload.Workload, error) {
 	source := aws.ToString(cfg.EventSourceArn)
-	selfManaged := cfg.SelfManagedEventSource != nil && len(cfg.SelfManagedEventSource.Endpoints) > 0
-	if !selfManaged && !isKafkaARN(source) {
+	if !isKafkaMapping(cfg) {
 		return nil, nil
 	}
+	selfManaged := cfg.SelfManagedEventSource != nil && len(cfg.SelfManagedEventSource.Endpoints) > 0
 	w := &workload.Workload{
 		Kind:        workload.KindKafkaESM,
 		ID:          aws.ToString(cfg.UUID),

@@ -17,14 +17,34 @@ import (
 // customer VPC: Kafka, Amazon MQ or DocumentDB. Other mappings (SQS,
 // Kinesis, DynamoDB) are polled from Lambda's own network: (nil, nil).
 func (r *Reader) mappingWorkload(ctx context.Context, cfg lambdatypes.EventSourceMappingConfiguration) (*workload.Workload, error) {
-	a, err := arn.Parse(aws.ToString(cfg.EventSourceArn))
-	switch {
-	case err == nil && a.Service == "mq":
+	switch pollerSource(cfg) {
+	case "mq":
 		return r.mqWorkload(ctx, cfg)
-	case err == nil && a.Service == "rds" && strings.HasPrefix(a.Resource, "cluster:"):
+	case "docdb":
 		return r.docDBWorkload(ctx, cfg)
 	}
 	return r.kafkaWorkload(ctx, cfg)
+}
+
+// pollerSource names the Amazon MQ ("mq") or DocumentDB ("docdb") source of
+// a mapping, or "" for any other.
+func pollerSource(cfg lambdatypes.EventSourceMappingConfiguration) string {
+	a, err := arn.Parse(aws.ToString(cfg.EventSourceArn))
+	switch {
+	case err != nil:
+		return ""
+	case a.Service == "mq":
+		return "mq"
+	case a.Service == "rds" && strings.HasPrefix(a.Resource, "cluster:"):
+		return "docdb"
+	}
+	return ""
+}
+
+// pollsInVPC reports whether Lambda polls a mapping's source from the
+// customer's VPC: Kafka, Amazon MQ and DocumentDB mappings.
+func pollsInVPC(cfg lambdatypes.EventSourceMappingConfiguration) bool {
+	return isKafkaMapping(cfg) || pollerSource(cfg) != ""
 }
 
 // pollerWorkload fills what MQ and DocumentDB mappings share.

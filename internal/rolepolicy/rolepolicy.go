@@ -85,24 +85,43 @@ func (r *Reader) read(ctx context.Context, roleARN string) ([]needs.Policy, erro
 	if role == "" {
 		return nil, &Refusal{Err: fmt.Errorf("%q is not a role ARN", roleARN)}
 	}
-	var inline, attached []string
-	names := iam.NewListRolePoliciesPaginator(r.IAM, &iam.ListRolePoliciesInput{RoleName: aws.String(role)})
-	for names.HasMorePages() {
-		page, err := names.NextPage(ctx)
-		if err != nil {
-			return nil, classify(fmt.Errorf("list the inline policies of role %s: %w", role, err))
+	// The two lists are read at once; an error in the inline list is
+	// reported first, as when they were read one after the other.
+	var (
+		inline, attached       []string
+		inlineErr, attachedErr error
+		lists                  sync.WaitGroup
+	)
+	lists.Go(func() {
+		names := iam.NewListRolePoliciesPaginator(r.IAM, &iam.ListRolePoliciesInput{RoleName: aws.String(role)})
+		for names.HasMorePages() {
+			page, err := names.NextPage(ctx)
+			if err != nil {
+				inlineErr = classify(fmt.Errorf("list the inline policies of role %s: %w", role, err))
+				return
+			}
+			inline = append(inline, page.PolicyNames...)
 		}
-		inline = append(inline, page.PolicyNames...)
+	})
+	lists.Go(func() {
+		arns := iam.NewListAttachedRolePoliciesPaginator(r.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)})
+		for arns.HasMorePages() {
+			page, err := arns.NextPage(ctx)
+			if err != nil {
+				attachedErr = classify(fmt.Errorf("list the managed policies of role %s: %w", role, err))
+				return
+			}
+			for _, p := range page.AttachedPolicies {
+				attached = append(attached, aws.ToString(p.PolicyArn))
+			}
+		}
+	})
+	lists.Wait()
+	if inlineErr != nil {
+		return nil, inlineErr
 	}
-	arns := iam.NewListAttachedRolePoliciesPaginator(r.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)})
-	for arns.HasMorePages() {
-		page, err := arns.NextPage(ctx)
-		if err != nil {
-			return nil, classify(fmt.Errorf("list the managed policies of role %s: %w", role, err))
-		}
-		for _, p := range page.AttachedPolicies {
-			attached = append(attached, aws.ToString(p.PolicyArn))
-		}
+	if attachedErr != nil {
+		return nil, attachedErr
 	}
 
 	out := make([]needs.Policy, len(inline)+len(attached))

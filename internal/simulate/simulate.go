@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +31,15 @@ type Simulator struct {
 
 	mu    sync.Mutex
 	known map[[3]string]string // role, action, resource -> decision
+	// flights are the simulations asked so far, by role and request:
+	// workloads checked at once that share them wait for one call.
+	flights map[string]*flight
+}
+
+// flight is one simulation, running or done.
+type flight struct {
+	done chan struct{}
+	err  error
 }
 
 // Scoped returns a Simulator with an empty memory.
@@ -75,7 +85,7 @@ func (s *Simulator) Permissions(ctx context.Context, roleARN string, needs []che
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.simulate(ctx, roleARN, c, p, &mu); err != nil {
+			if err := s.once(ctx, roleARN, c, p, &mu); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
@@ -92,6 +102,48 @@ func (s *Simulator) Permissions(ctx context.Context, roleARN string, needs []che
 		return nil, fmt.Errorf("simulate the policies of %s: %w", roleARN, err)
 	}
 	return p, nil
+}
+
+// once runs a request unless the same one (role, actions, resources) was
+// asked already, by this call or one running beside it: then it waits
+// for that one and takes its decisions from the memory.
+func (s *Simulator) once(ctx context.Context, roleARN string, r request, p *check.Permissions, mu *sync.Mutex) error {
+	key := roleARN + "\x00" + strings.Join(r.actions, ",") + "\x00" + strings.Join(r.resources, ",")
+	s.mu.Lock()
+	if s.flights == nil {
+		s.flights = map[string]*flight{}
+	}
+	f, asked := s.flights[key]
+	if !asked {
+		f = &flight{done: make(chan struct{})}
+		s.flights[key] = f
+	}
+	s.mu.Unlock()
+	if !asked {
+		f.err = s.simulate(ctx, roleARN, r, p, mu)
+		close(f.done)
+		return f.err
+	}
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if f.err != nil {
+		return f.err
+	}
+	mu.Lock()
+	s.mu.Lock()
+	for _, a := range r.actions {
+		for _, resource := range r.resources {
+			if d, ok := s.known[[3]string{roleARN, a, resource}]; ok {
+				p.Decisions[[2]string{a, resource}] = d
+			}
+		}
+	}
+	s.mu.Unlock()
+	mu.Unlock()
+	return nil
 }
 
 // request is one simulation: its actions on each of its resources.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -90,6 +91,58 @@ func TestPermissionsBatchesTheResourcesOfARequest(t *testing.T) {
 		}
 		if strings.Join(c.ResourceArns, "") == "" && !slices.Equal(c.ActionNames, []string{"ec2:DescribeNetworkInterfaces"}) {
 			t.Errorf("actions on \"*\": %v", c.ActionNames)
+		}
+	}
+}
+
+// slowIAM answers as fakeIAM once every caller has asked, so that the
+// simulations of workloads checked at once overlap.
+type slowIAM struct {
+	*fakeIAM
+	release chan struct{}
+}
+
+func (s *slowIAM) SimulatePrincipalPolicy(ctx context.Context, in *iam.SimulatePrincipalPolicyInput, opts ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error) {
+	<-s.release
+	return s.fakeIAM.SimulatePrincipalPolicy(ctx, in, opts...)
+}
+
+func TestPermissionsAskedAtOnceShareOneSimulation(t *testing.T) {
+	subnet := "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-a"
+	fake := &slowIAM{fakeIAM: &fakeIAM{allowed: map[string][]string{"ec2:CreateNetworkInterface": {subnet}}}, release: make(chan struct{})}
+	needs := []check.PermissionNeed{
+		{AnyOf: []string{"ec2:CreateNetworkInterface"}, Resources: []string{subnet}},
+		{AnyOf: []string{"ec2:DescribeNetworkInterfaces"}, Resource: "*"},
+	}
+	sim := (&Simulator{IAM: fake}).Scoped()
+	const workloads = 8
+	got := make([]*check.Permissions, workloads)
+	var wg sync.WaitGroup
+	for i := range workloads {
+		wg.Go(func() {
+			p, err := sim.Permissions(t.Context(), role, needs)
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = p
+		})
+	}
+	// Long enough for every workload to ask before any answer.
+	time.Sleep(50 * time.Millisecond)
+	close(fake.release)
+	wg.Wait()
+	if n := len(fake.calls); n != 2 {
+		t.Errorf("%d simulations for %d workloads sharing a role and resources, want 2 (\"*\" and the subnet)", n, workloads)
+	}
+	for i, p := range got {
+		if p == nil {
+			continue
+		}
+		if d := p.Decisions[[2]string{"ec2:CreateNetworkInterface", subnet}]; d != string(iamtypes.PolicyEvaluationDecisionTypeAllowed) {
+			t.Errorf("workload %d: CreateNetworkInterface on the subnet is %q, want allowed", i, d)
+		}
+		if d := p.Decisions[[2]string{"ec2:DescribeNetworkInterfaces", "*"}]; d == "" {
+			t.Errorf("workload %d: no decision on DescribeNetworkInterfaces", i)
 		}
 	}
 }
