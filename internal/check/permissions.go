@@ -164,6 +164,21 @@ func (e ec2Account) createRequest(n workload.Network) []string {
 	return append(out, e.arn("network-interface/*"))
 }
 
+// mappingInterfaceNeeds is what a mapping's pollers need to manage their
+// network interfaces in the VPC, with the execution role.
+func mappingInterfaceNeeds(w *workload.Workload) []PermissionNeed {
+	if len(w.Network.SubnetIDs) == 0 {
+		return nil
+	}
+	const why = "Lambda manages the mapping's network interfaces in the VPC with it"
+	ec2 := ec2ARNs(w)
+	out := []PermissionNeed{{AnyOf: []string{"ec2:CreateNetworkInterface"}, Resources: ec2.createRequest(w.Network), Why: why}}
+	for _, a := range eniActions {
+		out = append(out, PermissionNeed{AnyOf: []string{a}, Resource: ec2.resourceOf(a), Why: why})
+	}
+	return out
+}
+
 // KafkaPermissionNeeds lists what the execution role of a Kafka mapping's
 // function must be allowed for Lambda to poll (DOMAIN §6).
 func KafkaPermissionNeeds(w *workload.Workload) []PermissionNeed {
@@ -171,15 +186,7 @@ func KafkaPermissionNeeds(w *workload.Workload) []PermissionNeed {
 	if k == nil || w.ExecutionRoleARN == "" {
 		return nil
 	}
-	var out []PermissionNeed
-	if len(w.Network.SubnetIDs) > 0 {
-		const why = "Lambda manages the mapping's network interfaces in the VPC with it"
-		ec2 := ec2ARNs(w)
-		out = append(out, PermissionNeed{AnyOf: []string{"ec2:CreateNetworkInterface"}, Resources: ec2.createRequest(w.Network), Why: why})
-		for _, a := range eniActions {
-			out = append(out, PermissionNeed{AnyOf: []string{a}, Resource: ec2.resourceOf(a), Why: why})
-		}
-	}
+	out := mappingInterfaceNeeds(w)
 	for _, secret := range k.SecretARNs {
 		out = append(out, PermissionNeed{AnyOf: []string{"secretsmanager:GetSecretValue"}, Resource: secret, Why: "the mapping's source access configuration names this secret"})
 	}

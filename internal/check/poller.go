@@ -87,15 +87,7 @@ func PollerPermissionNeeds(w *workload.Workload) []PermissionNeed {
 	if p == nil || w.ExecutionRoleARN == "" {
 		return nil
 	}
-	var out []PermissionNeed
-	if len(w.Network.SubnetIDs) > 0 {
-		const why = "Lambda manages the mapping's network interfaces in the VPC with it"
-		ec2 := ec2ARNs(w)
-		out = append(out, PermissionNeed{AnyOf: []string{"ec2:CreateNetworkInterface"}, Resources: ec2.createRequest(w.Network), Why: why})
-		for _, a := range eniActions {
-			out = append(out, PermissionNeed{AnyOf: []string{a}, Resource: ec2.resourceOf(a), Why: why})
-		}
-	}
+	out := mappingInterfaceNeeds(w)
 	for _, secret := range p.SecretARNs {
 		out = append(out, PermissionNeed{AnyOf: []string{"secretsmanager:GetSecretValue"}, Resource: secret, Why: "the mapping's BASIC_AUTH source access configuration names this secret"})
 	}
