@@ -373,13 +373,9 @@ func (a *App) resolve(ctx context.Context, t trail.Trigger) ([]*workload.Workloa
 	return nil, "", &TerminalError{Err: fmt.Errorf("event %s (%s) names nothing vpcmedic checks", t.EventID, t.EventName)}
 }
 
-// check reads each VPC once, checks every workload in it, plans the fixes
-// of the broken ones, and in remediate mode applies them and re-checks.
-// It returns the error of remediation (retryable, reported after the
-// alert) apart from the errors that stop the run.
-func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, workloads []*workload.Workload) (remediationErr, err error) {
-	// Roles, managed policies and simulations shared by many workloads are
-	// read once per run.
+// scopedReaders returns role and simulation readers that remember what
+// they read for the length of one run.
+func (a *App) scopedReaders() (*rolepolicy.Reader, *simulate.Simulator) {
 	var roles *rolepolicy.Reader
 	if a.Roles != nil {
 		roles = a.Roles.Scoped()
@@ -388,6 +384,17 @@ func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, w
 	if a.Simulator != nil {
 		sim = a.Simulator.Scoped()
 	}
+	return roles, sim
+}
+
+// check reads each VPC once, checks every workload in it, plans the fixes
+// of the broken ones, and in remediate mode applies them and re-checks.
+// It returns the error of remediation (retryable, reported after the
+// alert) apart from the errors that stop the run.
+func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, workloads []*workload.Workload) (remediationErr, err error) {
+	// Roles, managed policies and simulations shared by many workloads are
+	// read once per run.
+	roles, sim := a.scopedReaders()
 	// A workload's role is read and simulated beside the read of the
 	// networks, which it does not depend on. A network change may narrow
 	// the workloads to those its network shows affected: those are read

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/vpcmedic/vpcmedic/internal/alertstate"
-	"github.com/vpcmedic/vpcmedic/internal/rolepolicy"
-	"github.com/vpcmedic/vpcmedic/internal/simulate"
 )
 
 // Waiting for another run's lease on a VPC.
@@ -101,14 +99,7 @@ func (a *App) reevaluate(ctx context.Context, log *slog.Logger, vpc string, resu
 	if err != nil {
 		return fmt.Errorf("re-read %s after another run changed it: %w", vpc, err)
 	}
-	var roles *rolepolicy.Reader
-	if a.Roles != nil {
-		roles = a.Roles.Scoped()
-	}
-	var sim *simulate.Simulator
-	if a.Simulator != nil {
-		sim = a.Simulator.Scoped()
-	}
+	roles, sim := a.scopedReaders()
 	for _, r := range results {
 		if r.target.Workload.Network.VPCID != vpc {
 			continue

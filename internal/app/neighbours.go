@@ -7,8 +7,6 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/check"
 	"github.com/vpcmedic/vpcmedic/internal/network"
 	"github.com/vpcmedic/vpcmedic/internal/plan"
-	"github.com/vpcmedic/vpcmedic/internal/rolepolicy"
-	"github.com/vpcmedic/vpcmedic/internal/simulate"
 	"github.com/vpcmedic/vpcmedic/internal/trail"
 )
 
@@ -59,14 +57,7 @@ func (a *App) neighbours(ctx context.Context, results []*result) ([]*result, err
 	if err != nil {
 		return nil, err
 	}
-	var roles *rolepolicy.Reader
-	if a.Roles != nil {
-		roles = a.Roles.Scoped()
-	}
-	var sim *simulate.Simulator
-	if a.Simulator != nil {
-		sim = a.Simulator.Scoped()
-	}
+	roles, sim := a.scopedReaders()
 	var out []*result
 	for _, w := range all {
 		snap, ok := snaps[w.Network.VPCID]
