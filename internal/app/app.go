@@ -38,11 +38,11 @@ const (
 	Sweep           = "sweep"
 )
 
-// sources says which event sources each function handles: MSK changes go
-// to on-lambda-change, since they are checked as changes of the mappings
-// on the cluster.
+// sources says which event sources each function handles: MSK, Amazon MQ
+// and RDS changes go to on-lambda-change, since they are checked as changes
+// of the mappings on the cluster or broker.
 var sources = map[string][]string{
-	OnLambdaChange:  {trail.SourceLambda, trail.SourceKafka},
+	OnLambdaChange:  {trail.SourceLambda, trail.SourceKafka, trail.SourceMQ, trail.SourceRDS},
 	OnNetworkChange: {trail.SourceEC2},
 	Sweep:           {trail.SourceSchedule},
 }
@@ -334,6 +334,8 @@ func (a *App) resolve(ctx context.Context, t trail.Trigger) ([]*workload.Workloa
 		return []*workload.Workload{w}, "", nil
 	case t.Kafka != nil:
 		return a.kafkaWorkloads(ctx, t.Kafka)
+	case t.SourceChange != nil:
+		return a.sourceChangeWorkloads(ctx, t.SourceChange)
 	case t.Source == trail.SourceEC2 && t.AllVPCs != "":
 		return a.workloadsInVPCs(ctx, t.AllVPCs)
 	case t.Source == trail.SourceEC2:

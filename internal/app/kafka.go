@@ -2,13 +2,11 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/vpcmedic/vpcmedic/internal/inventory"
 	"github.com/vpcmedic/vpcmedic/internal/trail"
 	"github.com/vpcmedic/vpcmedic/internal/workload"
 )
@@ -30,20 +28,10 @@ func (a *App) kafkaWorkloads(ctx context.Context, k *trail.KafkaChange) ([]*work
 		}
 		return nil, skip, nil
 	}
-	var out []*workload.Workload
 	// The mappings of one source share their cluster or connection read.
-	inv := a.Inventory.Scoped()
-	for _, uuid := range uuids {
-		w, err := inv.ESM(ctx, uuid)
-		switch {
-		case errors.Is(err, inventory.ErrNotFound):
-			continue
-		case err != nil:
-			return nil, "", err
-		case w == nil || w.Kafka == nil || w.Kafka.State == inventory.StateDeleting:
-			continue
-		}
-		out = append(out, w)
+	out, err := a.readMappings(ctx, uuids)
+	if err != nil {
+		return nil, "", err
 	}
 	if len(out) == 0 {
 		return nil, fmt.Sprintf("the event source mappings of %s (%d) are gone or being deleted", source, len(uuids)), nil

@@ -44,7 +44,10 @@ var (
 	// An MSK change is mapped to the mappings of its cluster or VPC
 	// connection, each then read as a mapping change is.
 	kafkaChangeActions = []string{"lambda:ListEventSourceMappings"}
-	listActions        = slices.Concat([]string{"lambda:ListEventSourceMappings", "lambda:ListFunctions", "lambda:GetFunction", "tag:GetResources", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets", "kafka:DescribeVpcConnection"}, brokerActions, capacityProviderActions)
+	// A broker, DocumentDB cluster or DB subnet group change likewise: the
+	// broker's ARN and the clusters of a subnet group are read first.
+	sourceChangeActions = []string{"lambda:ListEventSourceMappings", "mq:DescribeBroker", "rds:DescribeDBClusters"}
+	listActions         = slices.Concat([]string{"lambda:ListEventSourceMappings", "lambda:ListFunctions", "lambda:GetFunction", "tag:GetResources", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "ec2:DescribeSubnets", "kafka:DescribeVpcConnection"}, brokerActions, capacityProviderActions)
 	// Finding the VPC of a changed resource reads a subset of the topology.
 	resolveActions = []string{
 		"ec2:DescribeRouteTables", "ec2:DescribeSubnets", "ec2:DescribeNatGateways", "ec2:DescribeVpcEndpoints",
@@ -72,7 +75,7 @@ func Actions(function string) []string {
 	var all []string
 	switch function {
 	case OnLambdaChange:
-		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, esmActions, functionActions, kafkaChangeActions, lambdaUseActions)
+		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, esmActions, functionActions, kafkaChangeActions, sourceChangeActions, lambdaUseActions)
 	case OnNetworkChange:
 		all = slices.Concat(alertActions, stateActions, roleActions, databaseActions, topologyActions, listActions, resolveActions, lambdaUseActions)
 	case Sweep:

@@ -218,6 +218,8 @@ func TestRulesDeliverTheEventsTrailParses(t *testing.T) {
 		trail.SourceLambda: trail.LambdaActions(),
 		trail.SourceEC2:    trail.EC2Actions(),
 		trail.SourceKafka:  trail.KafkaActions(),
+		trail.SourceMQ:     trail.MQActions(),
+		trail.SourceRDS:    trail.RDSActions(),
 	}
 	got := map[string][]string{}
 	for _, rule := range defaultBusRules(tmpl.EventRules()) {

@@ -140,6 +140,14 @@ func parseAPICall(t Trigger, detail node) (Trigger, error) {
 		t.Source = SourceKafka
 		t.Action = t.EventName
 		parse = kafkaParsers[t.Action]
+	case t.Source == SourceMQ || eventSource == "amazonmq.amazonaws.com":
+		t.Source = SourceMQ
+		t.Action = t.EventName
+		parse = mqParsers[t.Action]
+	case t.Source == SourceRDS || eventSource == "rds.amazonaws.com":
+		t.Source = SourceRDS
+		t.Action = t.EventName
+		parse = rdsParsers[t.Action]
 	default:
 		return t, &Error{EventID: t.EventID, Name: t.EventName, Reason: fmt.Sprintf("unsupported source %q (eventSource %q)", t.Source, eventSource)}
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// Sources of the events vpcmedic handles.
+// Sources of the events vpcmedic handles (SourceMQ and SourceRDS: source.go).
 const (
 	SourceLambda   = "aws.lambda"
 	SourceEC2      = "aws.ec2"
@@ -61,6 +61,9 @@ type Trigger struct {
 	BlockPublicAccess *BlockPublicAccessChange `json:"blockPublicAccess,omitempty"`
 	// Kafka is an MSK cluster or managed VPC connection change.
 	Kafka *KafkaChange `json:"kafka,omitempty"`
+	// SourceChange is an Amazon MQ broker, DB cluster or DB subnet group
+	// change.
+	SourceChange *SourceChange `json:"sourceChange,omitempty"`
 
 	// ErrorCode and ErrorMessage are set when the call failed; nothing
 	// changed then, and Skip says so.

@@ -1,0 +1,138 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/mq"
+	mqtypes "github.com/aws/aws-sdk-go-v2/service/mq/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+
+	"github.com/vpcmedic/vpcmedic/internal/inventory"
+	"github.com/vpcmedic/vpcmedic/internal/trail"
+	"github.com/vpcmedic/vpcmedic/internal/workload"
+)
+
+// docDBEngine is the Engine of a DocumentDB cluster in the RDS API.
+const docDBEngine = "docdb"
+
+// sourceChangeWorkloads returns the mappings an Amazon MQ broker, DocumentDB
+// cluster or DB subnet group change can break: those whose event source is
+// the broker or a cluster, each read as a mapping change reads it, so that
+// their pollers are checked in the broker's or cluster's current subnets
+// and groups.
+func (a *App) sourceChangeWorkloads(ctx context.Context, c *trail.SourceChange) ([]*workload.Workload, string, error) {
+	sources, skip, err := a.changedSources(ctx, c)
+	if err != nil || skip != "" {
+		return nil, skip, err
+	}
+	var uuids []string
+	for _, source := range sources {
+		found, err := a.mappingsOf(ctx, source)
+		if err != nil {
+			return nil, "", err
+		}
+		uuids = append(uuids, found...)
+	}
+	named := strings.Join(sources, ", ")
+	if len(uuids) == 0 {
+		return nil, fmt.Sprintf("no event source mapping of this account reads from %s", named), nil
+	}
+	out, err := a.readMappings(ctx, uuids)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Sprintf("the event source mappings of %s (%d) are gone or being deleted", named, len(uuids)), nil
+	}
+	return out, "", nil
+}
+
+// changedSources returns the event source ARNs the change touches, or why
+// it touches none.
+func (a *App) changedSources(ctx context.Context, c *trail.SourceChange) ([]string, string, error) {
+	switch {
+	case c.BrokerID != "":
+		return a.brokerSource(ctx, c.BrokerID)
+	case c.ClusterARN != "":
+		if c.Engine != "" && c.Engine != docDBEngine {
+			return nil, fmt.Sprintf("DB cluster %s runs %s, not DocumentDB: no event source mapping can read from it", c.ClusterARN, c.Engine), nil
+		}
+		return []string{c.ClusterARN}, "", nil
+	case c.SubnetGroup != "":
+		return a.subnetGroupSources(ctx, c.SubnetGroup)
+	}
+	return nil, "", &TerminalError{Err: errors.New("the broker or cluster change names no broker, cluster or DB subnet group")}
+}
+
+// brokerSource is the ARN of a broker, which mappings name and the events
+// do not: it holds the broker's name (arn:aws:mq:REGION:ACCOUNT:broker:NAME:ID).
+func (a *App) brokerSource(ctx context.Context, id string) ([]string, string, error) {
+	if a.Inventory.MQ == nil {
+		return nil, "", errors.New("the Amazon MQ client is not configured: the mappings of broker " + id + " cannot be found")
+	}
+	out, err := a.Inventory.MQ.DescribeBroker(ctx, &mq.DescribeBrokerInput{BrokerId: aws.String(id)})
+	var nf *mqtypes.NotFoundException
+	switch {
+	case errors.As(err, &nf):
+		return nil, fmt.Sprintf("Amazon MQ broker %s no longer exists", id), nil
+	case err != nil:
+		return nil, "", fmt.Errorf("describe broker %s: %w", id, err)
+	}
+	return []string{aws.ToString(out.BrokerArn)}, "", nil
+}
+
+// subnetGroupSources are the DocumentDB clusters in a DB subnet group: a
+// group names no cluster, and DescribeDBClusters has no filter by group
+// (its filters: clone-group-id, db-cluster-id, db-cluster-resource-id,
+// domain, engine), so the account's DocumentDB clusters are read and those
+// in the group kept.
+func (a *App) subnetGroupSources(ctx context.Context, group string) ([]string, string, error) {
+	if a.Inventory.RDS == nil {
+		return nil, "", errors.New("the RDS client is not configured: the clusters of DB subnet group " + group + " cannot be found")
+	}
+	var sources []string
+	p := rds.NewDescribeDBClustersPaginator(a.Inventory.RDS, &rds.DescribeDBClustersInput{
+		Filters: []rdstypes.Filter{{Name: aws.String("engine"), Values: []string{docDBEngine}}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, "", fmt.Errorf("describe the DocumentDB clusters of DB subnet group %s: %w", group, err)
+		}
+		for _, c := range page.DBClusters {
+			if strings.EqualFold(aws.ToString(c.DBSubnetGroup), group) && aws.ToString(c.Engine) == docDBEngine {
+				sources = append(sources, aws.ToString(c.DBClusterArn))
+			}
+		}
+	}
+	if len(sources) == 0 {
+		return nil, fmt.Sprintf("no DocumentDB cluster of this account is in DB subnet group %s", group), nil
+	}
+	return sources, "", nil
+}
+
+// readMappings reads each mapping as a mapping change reads it, leaving
+// out those that are gone, being deleted, or polled outside any customer
+// VPC. The mappings share one scoped read of their sources.
+func (a *App) readMappings(ctx context.Context, uuids []string) ([]*workload.Workload, error) {
+	var out []*workload.Workload
+	inv := a.Inventory.Scoped()
+	for _, uuid := range uuids {
+		w, err := inv.ESM(ctx, uuid)
+		switch {
+		case errors.Is(err, inventory.ErrNotFound):
+			continue
+		case err != nil:
+			return nil, err
+		case w == nil || !w.IsMapping() || w.MappingState() == inventory.StateDeleting:
+			continue
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
