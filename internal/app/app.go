@@ -186,11 +186,11 @@ type resolution struct {
 }
 
 // resolveEarly starts resolving the trigger's workloads, for the triggers
-// naming one workload (or one cluster's mappings): their reads are few
+// naming one workload (or one source's mappings): their reads are few
 // and only read. Network changes and sweeps list the whole account, and
 // wait for the run to know it has work.
 func (a *App) resolveEarly(ctx context.Context, t trail.Trigger) *resolution {
-	if t.ESM == nil && t.Function == nil && t.Kafka == nil {
+	if t.ESM == nil && t.Function == nil && t.Kafka == nil && t.SourceChange == nil {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
