@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vpcmedic/vpcmedic/internal/alertstate"
+	"github.com/vpcmedic/vpcmedic/internal/plan"
 	"github.com/vpcmedic/vpcmedic/internal/rolepolicy"
 	"github.com/vpcmedic/vpcmedic/internal/simulate"
 )
@@ -110,6 +111,13 @@ func (a *App) reevaluate(ctx context.Context, log *slog.Logger, vpc string, resu
 		sim = a.Simulator.Scoped()
 	}
 	for _, r := range results {
+		if r.parts != nil {
+			if slices.Contains(vpcsOf(r.target.Workload), vpc) {
+				r.refreshConfigs(vpc, snap, plan.Options{AllowNATCreation: a.Config.AllowNATCreation})
+				r.report.Before = r.report.Status
+			}
+			continue
+		}
 		if r.target.Workload.Network.VPCID != vpc {
 			continue
 		}
