@@ -20,6 +20,7 @@ import (
 func TestServerlessMappingInTwoVPCs(t *testing.T) {
 	cases := []struct {
 		name             string
+		mode             string // alarm unless set
 		healthy          [2]bool
 		status           report.Status
 		pages            int
@@ -28,6 +29,7 @@ func TestServerlessMappingInTwoVPCs(t *testing.T) {
 		{name: "both healthy", healthy: [2]bool{true, true}, status: report.StatusOK},
 		{name: "second broken", healthy: [2]bool{true, false}, status: report.StatusOK, warnIn: []int{2}},
 		{name: "both broken", healthy: [2]bool{false, false}, status: report.StatusBroken, pages: 1, errorsIn: []int{1, 2}},
+		{name: "both broken in remediate mode", mode: config.ModeRemediate, healthy: [2]bool{false, false}, status: report.StatusBroken, pages: 1, errorsIn: []int{1, 2}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -51,7 +53,11 @@ func TestServerlessMappingInTwoVPCs(t *testing.T) {
 			}
 			page := newOncall(t, srv)
 			useEmulatorEnv(t, srv)
-			t.Setenv("MODE", config.ModeAlarm)
+			mode := config.ModeAlarm
+			if c.mode != "" {
+				mode = c.mode
+			}
+			t.Setenv("MODE", mode)
 			t.Setenv("ALERT_TOPIC_ARN", page.TopicARN)
 			d := buildFromEnv(t, app.OnLambdaChange)
 
@@ -100,6 +106,19 @@ func TestServerlessMappingInTwoVPCs(t *testing.T) {
 				if f := w.Findings[summary]; f.Severity != report.SeverityWarning || !strings.Contains(f.Message, "VPC configuration 2 of 2 ("+nets[1].VPC.ID+") is broken") {
 					t.Errorf("VM125 finding %+v, want a warning naming configuration 2", f)
 				}
+			}
+			// No change is planned on a guess of the configuration: the
+			// fixes of the broken ones are recommendations naming them.
+			if len(rep.Changes) != 0 {
+				t.Errorf("changes %+v planned for a mapping on several VPC configurations", rep.Changes)
+			}
+			for _, r := range w.Recommendations {
+				if !strings.HasPrefix(r, "VPC configuration ") {
+					t.Errorf("recommendation %q names no VPC configuration", r)
+				}
+			}
+			if broken := len(c.errorsIn) + len(c.warnIn); broken > 0 && len(w.Recommendations) == 0 {
+				t.Error("no recommendation for the broken configurations")
 			}
 			if got := page.received(t); len(got) != c.pages {
 				t.Errorf("on-call received %d alerts, want %d: %+v", len(got), c.pages, got)
