@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/vpcmedic/vpcmedic/internal/alertstate"
-	"github.com/vpcmedic/vpcmedic/internal/plan"
 	"github.com/vpcmedic/vpcmedic/internal/rolepolicy"
 	"github.com/vpcmedic/vpcmedic/internal/simulate"
 )
@@ -113,7 +112,7 @@ func (a *App) reevaluate(ctx context.Context, log *slog.Logger, vpc string, resu
 	for _, r := range results {
 		if r.parts != nil {
 			if slices.Contains(vpcsOf(r.target.Workload), vpc) {
-				r.refreshConfigs(vpc, snap, plan.Options{AllowNATCreation: a.Config.AllowNATCreation})
+				a.refreshConfigs(r, vpc, snap)
 				r.report.Before = r.report.Status
 			}
 			continue

@@ -110,7 +110,7 @@ func (a *App) recheck(ctx context.Context, log *slog.Logger, results []*result, 
 				if err != nil {
 					return err
 				}
-				r.refreshConfigs(vpc, snap, plan.Options{AllowNATCreation: a.Config.AllowNATCreation})
+				a.refreshConfigs(r, vpc, snap)
 				log.Info("re-checked workload", "workload", r.target.Workload.ID, "vpcId", vpc, "before", r.report.Before, "status", r.report.Status)
 			}
 			continue

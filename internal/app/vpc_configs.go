@@ -91,7 +91,7 @@ func (r *result) merge() {
 
 // refreshConfigs re-checks the parts of a merged result in vpc on its new
 // snapshot, and merges again.
-func (r *result) refreshConfigs(vpc string, snap *network.Snapshot, opts plan.Options) {
+func (a *App) refreshConfigs(r *result, vpc string, snap *network.Snapshot) {
 	for _, p := range r.parts {
 		if p.target.Workload.Network.VPCID != vpc {
 			continue
@@ -101,7 +101,7 @@ func (r *result) refreshConfigs(vpc string, snap *network.Snapshot, opts plan.Op
 		p.report.Status = report.StatusOf(p.report.Findings)
 		p.plan = plan.Plan{}
 		if p.report.Status == report.StatusBroken {
-			p.plan = plan.For(declaredOnly(p.target), opts)
+			p.plan = plan.For(declaredOnly(p.target), plan.Options{AllowNATCreation: a.Config.AllowNATCreation})
 		}
 	}
 	r.merge()
