@@ -360,7 +360,7 @@ func (a *App) resolve(ctx context.Context, t trail.Trigger) ([]*workload.Workloa
 		}
 		var affected []*workload.Workload
 		for _, w := range all {
-			if slices.Contains(vpcs, w.Network.VPCID) {
+			if w.InVPC(vpcs) {
 				affected = append(affected, w)
 			}
 		}
@@ -438,7 +438,12 @@ func (a *App) check(ctx context.Context, log *slog.Logger, rep *report.Report, w
 		if err != nil {
 			return nil, err
 		}
-		r := a.finish(p, snap)
+		var r *result
+		if checkedOnConfigs(w) {
+			r = a.finishConfigs(p, snapshots.byVPC)
+		} else {
+			r = a.finish(p, snap)
+		}
 		log.Info("checked workload", "workload", w.ID, "kind", w.Kind, "vpcId", w.Network.VPCID, "status", r.report.Status, "findings", len(r.report.Findings))
 		results = append(results, r)
 	}
@@ -484,8 +489,10 @@ func (a *App) readNetworks(ctx context.Context, workloads []*workload.Workload) 
 	n := networks{byVPC: map[string]*network.Snapshot{}}
 	var vpcs []string
 	for _, w := range workloads {
-		if vpc := w.Network.VPCID; w.Unresolved == "" && vpc != "" && !slices.Contains(vpcs, vpc) {
-			vpcs = append(vpcs, vpc)
+		for _, vpc := range vpcsOf(w) {
+			if w.Unresolved == "" && !slices.Contains(vpcs, vpc) {
+				vpcs = append(vpcs, vpc)
+			}
 		}
 	}
 	snaps, err := a.Topology.ReadAll(ctx, vpcs)
@@ -505,6 +512,9 @@ type result struct {
 	report  report.Workload
 	plan    plan.Plan
 	changes []report.Change
+	// parts are the verdicts on each VPC configuration of a mapping
+	// checked on several (see finishConfigs); nil otherwise.
+	parts []*result
 }
 
 func change(w *workload.Workload, c plan.Change, status, reason string) report.Change {

@@ -40,7 +40,7 @@ func carriedBy(w *workload.Workload, s *network.Snapshot) []string {
 func narrow(t trail.Trigger, workloads []*workload.Workload, snaps map[string]*network.Snapshot) ([]*workload.Workload, string) {
 	if vpcs := vpcsNaming(t, snaps); len(vpcs) > 0 {
 		workloads = slices.DeleteFunc(slices.Clone(workloads), func(w *workload.Workload) bool {
-			return !slices.Contains(vpcs, w.Network.VPCID)
+			return !w.InVPC(vpcs)
 		})
 	}
 	tables := t.IDs(trail.KindRouteTable)
@@ -49,9 +49,16 @@ func narrow(t trail.Trigger, workloads []*workload.Workload, snaps map[string]*n
 	}
 	var kept []*workload.Workload
 	for _, w := range workloads {
-		s := snaps[w.Network.VPCID]
-		if s == nil || slices.ContainsFunc(carriedBy(w, s), func(rt string) bool { return slices.Contains(tables, rt) }) {
-			kept = append(kept, w)
+		// A mapping on several VPC configurations is kept when a table
+		// carries the traffic of any of them.
+		for _, n := range w.Networks() {
+			one := *w
+			one.Network = n
+			s := snaps[n.VPCID]
+			if s == nil || slices.ContainsFunc(carriedBy(&one, s), func(rt string) bool { return slices.Contains(tables, rt) }) {
+				kept = append(kept, w)
+				break
+			}
 		}
 	}
 	if len(kept) == 0 {

@@ -101,6 +101,13 @@ func (a *App) reevaluate(ctx context.Context, log *slog.Logger, vpc string, resu
 	}
 	roles, sim := a.scopedReaders()
 	for _, r := range results {
+		if r.parts != nil {
+			if slices.Contains(vpcsOf(r.target.Workload), vpc) {
+				a.refreshConfigs(r, vpc, snap)
+				r.report.Before = r.report.Status
+			}
+			continue
+		}
 		if r.target.Workload.Network.VPCID != vpc {
 			continue
 		}

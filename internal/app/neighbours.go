@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"slices"
 
 	"github.com/vpcmedic/vpcmedic/internal/check"
 	"github.com/vpcmedic/vpcmedic/internal/network"
@@ -61,10 +62,23 @@ func (a *App) neighbours(ctx context.Context, results []*result) ([]*result, err
 	var out []*result
 	for _, w := range all {
 		snap, ok := snaps[w.Network.VPCID]
+		if checkedOnConfigs(w) {
+			// Checked only when every VPC it may poll from is in view.
+			ok = !slices.ContainsFunc(vpcsOf(w), func(vpc string) bool { return snaps[vpc] == nil })
+		}
 		if !ok || known[w.ID] || w.Unresolved != "" {
 			continue
 		}
-		n, err := a.evaluate(ctx, w, snap, roles, sim)
+		var n *result
+		var err error
+		if checkedOnConfigs(w) {
+			var p *prepared
+			if p, err = a.prepare(ctx, w, true, roles, sim); err == nil {
+				n = a.finishConfigs(p, snaps)
+			}
+		} else {
+			n, err = a.evaluate(ctx, w, snap, roles, sim)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -80,8 +94,10 @@ func (a *App) neighbours(ctx context.Context, results []*result) ([]*result, err
 func targetsIn(results []*result, vpc string) []*check.Target {
 	var out []*check.Target
 	for _, r := range results {
-		if r.target.Workload.Network.VPCID == vpc {
-			out = append(out, r.target)
+		for _, t := range r.partTargets() {
+			if t.Workload.Network.VPCID == vpc {
+				out = append(out, t)
+			}
 		}
 	}
 	return out

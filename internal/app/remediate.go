@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vpcmedic/vpcmedic/internal/check"
+	"github.com/vpcmedic/vpcmedic/internal/network"
 	"github.com/vpcmedic/vpcmedic/internal/plan"
 	"github.com/vpcmedic/vpcmedic/internal/remediate"
 	"github.com/vpcmedic/vpcmedic/internal/report"
@@ -81,24 +82,45 @@ func (a *App) remediate(ctx context.Context, log *slog.Logger, t trail.Trigger, 
 // the report shows before -> after, and a fix that did not close the gap
 // is failed.
 func (a *App) recheck(ctx context.Context, log *slog.Logger, results []*result, touched map[string]bool) error {
-	fresh := map[string]bool{}
+	fresh := map[string]*network.Snapshot{}
+	reread := func(vpc string) (*network.Snapshot, error) {
+		if snap := fresh[vpc]; snap != nil {
+			return snap, nil
+		}
+		snap, err := a.Topology.Read(ctx, vpc)
+		if err != nil {
+			return nil, fmt.Errorf("re-read %s after remediation: %w", vpc, err)
+		}
+		for _, other := range results {
+			if other.parts == nil && other.target.Workload.Network.VPCID == vpc {
+				other.target.Network = snap
+			}
+		}
+		fresh[vpc] = snap
+		return snap, nil
+	}
 	var stillBroken []error
 	for _, r := range results {
+		if r.parts != nil {
+			for _, vpc := range vpcsOf(r.target.Workload) {
+				if !touched[vpc] {
+					continue
+				}
+				snap, err := reread(vpc)
+				if err != nil {
+					return err
+				}
+				a.refreshConfigs(r, vpc, snap)
+				log.Info("re-checked workload", "workload", r.target.Workload.ID, "vpcId", vpc, "before", r.report.Before, "status", r.report.Status)
+			}
+			continue
+		}
 		vpc := r.target.Workload.Network.VPCID
 		if !touched[vpc] {
 			continue
 		}
-		if !fresh[vpc] {
-			snap, err := a.Topology.Read(ctx, vpc)
-			if err != nil {
-				return fmt.Errorf("re-read %s after remediation: %w", vpc, err)
-			}
-			for _, other := range results {
-				if other.target.Workload.Network.VPCID == vpc {
-					other.target.Network = snap
-				}
-			}
-			fresh[vpc] = true
+		if _, err := reread(vpc); err != nil {
+			return err
 		}
 		before := r.report.Status
 		r.report.Findings, r.report.Passed = check.Run(check.Fresh(r.target))

@@ -131,7 +131,7 @@ func (r *Reader) AllIn(ctx context.Context, list Lister, vpcs []string) ([]*work
 	var subnets []string
 	for _, w := range out {
 		if w.IsMapping() && w.Unresolved == "" {
-			subnets = append(subnets, w.Network.SubnetIDs...)
+			subnets = append(subnets, networkSubnets(w)...)
 		}
 	}
 	vpcOf, err := scoped.vpcsOf(ctx, subnets)
@@ -144,7 +144,7 @@ func (r *Reader) AllIn(ctx context.Context, list Lister, vpcs []string) ([]*work
 		}
 	}
 	if vpcs != nil {
-		out = slices.DeleteFunc(out, func(w *workload.Workload) bool { return !inVPCs(w.Network.VPCID) })
+		out = slices.DeleteFunc(out, func(w *workload.Workload) bool { return !w.InVPC(vpcs) })
 	}
 	return out, nil
 }

@@ -162,7 +162,7 @@ func (r *Reader) ESM(ctx context.Context, uuid string) (*workload.Workload, erro
 			src.prefetchClusters(ctx, []string{c}, true)
 		}
 		if w, srcErr = src.mappingWorkload(ctx, cfg); srcErr == nil && w != nil && w.Unresolved == "" {
-			vpcs, vpcErr = r.vpcsOf(ctx, w.Network.SubnetIDs)
+			vpcs, vpcErr = r.vpcsOf(ctx, networkSubnets(w))
 		}
 	})
 	wg.Wait()
@@ -303,24 +303,48 @@ func isKafkaMapping(cfg lambdatypes.EventSourceMappingConfiguration) bool {
 }
 
 // setVPC sets the workload's VPC from its subnets' VPCs, or says why it
-// cannot.
+// cannot: each of its VPC configurations must be in one VPC (they may be in
+// different ones).
 func setVPC(w *workload.Workload, vpcOfSubnet map[string]string) {
-	vpcs := map[string]bool{}
-	for _, s := range w.Network.SubnetIDs {
-		if v, ok := vpcOfSubnet[s]; ok {
-			vpcs[v] = true
-		} else {
-			w.Unresolved = fmt.Sprintf("subnet %s does not exist (any more)", s)
+	if len(w.VPCConfigs) == 0 {
+		w.Unresolved = placeNetwork(&w.Network, vpcOfSubnet, "")
+		return
+	}
+	for i := range w.VPCConfigs {
+		if w.Unresolved = placeNetwork(&w.VPCConfigs[i], vpcOfSubnet, fmt.Sprintf(" of VPC configuration %d", i+1)); w.Unresolved != "" {
 			return
 		}
 	}
+	w.Network = w.VPCConfigs[0]
+}
+
+// placeNetwork sets a network's VPC from its subnets', or returns why it
+// cannot; of names the network in that reason.
+func placeNetwork(n *workload.Network, vpcOfSubnet map[string]string, of string) string {
+	vpcs := map[string]bool{}
+	for _, s := range n.SubnetIDs {
+		v, ok := vpcOfSubnet[s]
+		if !ok {
+			return fmt.Sprintf("subnet %s%s does not exist (any more)", s, of)
+		}
+		vpcs[v] = true
+	}
 	if len(vpcs) != 1 {
-		w.Unresolved = fmt.Sprintf("subnets %s span %d VPCs", strings.Join(w.Network.SubnetIDs, ", "), len(vpcs))
-		return
+		return fmt.Sprintf("subnets %s%s span %d VPCs", strings.Join(n.SubnetIDs, ", "), of, len(vpcs))
 	}
 	for v := range vpcs {
-		w.Network.VPCID = v
+		n.VPCID = v
 	}
+	return ""
+}
+
+// networkSubnets returns the subnets of all of a workload's networks.
+func networkSubnets(w *workload.Workload) []string {
+	var out []string
+	for _, n := range w.Networks() {
+		out = append(out, n.SubnetIDs...)
+	}
+	return out
 }
 
 func (r *Reader) kafkaWorkload(ctx context.Context, cfg lambdatypes.EventSourceMappingConfiguration) (*workload.Workload, error) {
@@ -437,9 +461,23 @@ func (r *Reader) resolveMSK(ctx context.Context, w *workload.Workload) error {
 		w.Kafka.ClientAuthentication = provisionedAuth(c.Provisioned)
 	case c.Serverless != nil:
 		w.Kafka.Source = workload.SourceMSKServerless
+		// A serverless cluster has up to five VPC configurations, each its
+		// own subnets and security groups, possibly in different VPCs.
+		// Lambda's guide says only that the mapping's "hyperplane ENI uses
+		// the subnet and security group configuration of your MSK cluster"
+		// (https://docs.aws.amazon.com/lambda/latest/dg/msk-esm-create.html),
+		// and its network page (with-msk-cluster-network.html) that the
+		// cluster "typically resides in a private subnet of a VPC that you
+		// manage": neither says which configuration the pollers use. Each
+		// is kept as a network of its own, to be checked on its own.
 		for _, vc := range c.Serverless.VpcConfigs {
-			w.Network.SubnetIDs = append(w.Network.SubnetIDs, vc.SubnetIds...)
-			w.Network.SecurityGroupIDs = append(w.Network.SecurityGroupIDs, vc.SecurityGroupIds...)
+			w.VPCConfigs = append(w.VPCConfigs, workload.Network{SubnetIDs: vc.SubnetIds, SecurityGroupIDs: vc.SecurityGroupIds})
+		}
+		if len(w.VPCConfigs) > 0 {
+			w.Network = w.VPCConfigs[0]
+		}
+		if len(w.VPCConfigs) < 2 {
+			w.VPCConfigs = nil
 		}
 		w.Kafka.ClientAuthentication = []string{"iam"}
 	default:
@@ -447,8 +485,14 @@ func (r *Reader) resolveMSK(ctx context.Context, w *workload.Workload) error {
 		w.Unresolved = fmt.Sprintf("the MSK cluster %s is neither provisioned nor serverless", clusterARN)
 		return nil
 	}
-	if len(w.Network.SubnetIDs) == 0 {
+	for i, n := range w.Networks() {
+		if len(n.SubnetIDs) > 0 {
+			continue
+		}
 		w.Unresolved = fmt.Sprintf("the MSK cluster %s reports no client subnets", clusterARN)
+		if len(w.VPCConfigs) > 0 {
+			w.Unresolved = fmt.Sprintf("VPC configuration %d of the MSK cluster %s has no subnets", i+1, clusterARN)
+		}
 		return nil
 	}
 	brokers, err := r.bootstrapBrokers(ctx, clusterARN)

@@ -85,13 +85,34 @@ func (s *Scenario) MSKCluster(name string, subnets Subnets, sg *SG, auth Auth) *
 // MSKServerless creates a serverless MSK cluster, which always uses IAM
 // client authentication.
 func (s *Scenario) MSKServerless(name string, subnets Subnets, sg *SG) *Cluster {
-	c := &Cluster{Name: name, SubnetIDs: subnets.IDs(), SGIDs: sgIDs(sg), Auth: AuthIAM, Serverless: true}
+	return s.MSKServerlessIn(name, ClusterVPC{Subnets: subnets, SG: sg})
+}
+
+// ClusterVPC is one VPC configuration of a serverless MSK cluster: its
+// subnets and security group (nil: none named).
+type ClusterVPC struct {
+	Subnets Subnets
+	SG      *SG
+}
+
+// MSKServerlessIn creates a serverless MSK cluster with one VPC
+// configuration per ClusterVPC (MSK takes up to five, in different VPCs if
+// need be). The cluster's SubnetIDs and SGIDs are those of all of them.
+func (s *Scenario) MSKServerlessIn(name string, vpcs ...ClusterVPC) *Cluster {
+	c := &Cluster{Name: name, Auth: AuthIAM, Serverless: true}
+	var configs []kafkatypes.VpcConfig
+	for _, v := range vpcs {
+		subnets, groups := v.Subnets.IDs(), sgIDs(v.SG)
+		c.SubnetIDs = append(c.SubnetIDs, subnets...)
+		c.SGIDs = append(c.SGIDs, groups...)
+		configs = append(configs, kafkatypes.VpcConfig{SubnetIds: subnets, SecurityGroupIds: groups})
+	}
 	s.do("create serverless msk cluster "+name, func(ctx context.Context) error {
 		out, err := s.kafka.CreateClusterV2(ctx, &kafka.CreateClusterV2Input{
 			ClusterName: aws.String(name),
 			Tags:        s.tagsWith(name),
 			Serverless: &kafkatypes.ServerlessRequest{
-				VpcConfigs: []kafkatypes.VpcConfig{{SubnetIds: c.SubnetIDs, SecurityGroupIds: c.SGIDs}},
+				VpcConfigs: configs,
 				ClientAuthentication: &kafkatypes.ServerlessClientAuthentication{
 					Sasl: &kafkatypes.ServerlessSasl{Iam: &kafkatypes.Iam{Enabled: aws.Bool(true)}},
 				},

@@ -4,6 +4,8 @@
 // identity their ENIs take and what they must reach. It imports no AWS SDK.
 package workload
 
+import "slices"
+
 // Kinds of workload, as the report names them.
 const (
 	KindKafkaESM = "kafka-esm"
@@ -55,11 +57,35 @@ type Workload struct {
 	// Unresolved, when not empty, says why the network identity could
 	// not be derived (the workload cannot be verified).
 	Unresolved string
+	// VPCConfigs are the networks of an MSK Serverless cluster with
+	// several VPC configurations, in the cluster's order; Network is then
+	// the first of them. Lambda may poll from any of them, so each is
+	// checked. Nil for a workload with one network.
+	VPCConfigs []Network
 
 	Kafka *Kafka
 	// Poller is set for an Amazon MQ or DocumentDB mapping.
 	Poller   *Poller
 	Function *Function
+}
+
+// Networks are the networks the workload's ENIs may live in: its
+// VPCConfigs, else its Network.
+func (w *Workload) Networks() []Network {
+	if len(w.VPCConfigs) > 0 {
+		return w.VPCConfigs
+	}
+	return []Network{w.Network}
+}
+
+// InVPC reports whether one of the workload's networks is in a VPC of vpcs.
+func (w *Workload) InVPC(vpcs []string) bool {
+	for _, n := range w.Networks() {
+		if n.VPCID != "" && slices.Contains(vpcs, n.VPCID) {
+			return true
+		}
+	}
+	return false
 }
 
 // IsMapping reports whether the workload is an event source mapping.
