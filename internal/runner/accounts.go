@@ -25,6 +25,7 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/rolepolicy"
 	"github.com/vpcmedic/vpcmedic/internal/simulate"
 	"github.com/vpcmedic/vpcmedic/internal/topology"
+	"github.com/vpcmedic/vpcmedic/internal/trail"
 )
 
 // Organization is how the hub reaches the accounts it watches (set by the
@@ -121,7 +122,7 @@ func organize(a *app.App, function string, cfg config.Config, awsCfg aws.Config,
 	}
 	var names *orgs.Client
 	if o.ID != "" {
-		names = orgs.New(awsCfg, partitionOf(awsCfg.Region))
+		names = orgs.New(awsCfg, trail.PartitionOf(awsCfg.Region))
 		a.Names = names
 	}
 	regions := o.Regions
@@ -192,15 +193,4 @@ func connect(function string, cfg config.Config, hubCfg aws.Config, hubSTS *sts.
 		c.OwnRoleARNs = []string{roleARN}
 	}
 	return c, nil
-}
-
-// partitionOf is the partition of a Region, for the Organizations endpoint.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
 }

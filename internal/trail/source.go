@@ -150,12 +150,12 @@ func parseModifyDBSubnetGroup(t *Trigger, req, resp node) error {
 // as a lowercase string" (RDS API Reference, DBClusterIdentifier), while
 // ModifyDBCluster takes it in any case ("isn't case-sensitive").
 func clusterARN(region, account, id string) string {
-	return fmt.Sprintf("arn:%s:rds:%s:%s:cluster:%s", partitionOf(region), region, account, strings.ToLower(id))
+	return fmt.Sprintf("arn:%s:rds:%s:%s:cluster:%s", PartitionOf(region), region, account, strings.ToLower(id))
 }
 
-// partitionOf is the partition of a Region by its name's prefix (AWS
+// PartitionOf is the partition of a Region by its name's prefix (AWS
 // General Reference, ARN format: aws, aws-cn, aws-us-gov).
-func partitionOf(region string) string {
+func PartitionOf(region string) string {
 	switch {
 	case strings.HasPrefix(region, "cn-"):
 		return "aws-cn"
