@@ -77,12 +77,16 @@ func (a *App) lease(ctx context.Context, log *slog.Logger, vpc, owner string) (b
 // retried. It reports whether it waited.
 func (a *App) await(ctx context.Context, log *slog.Logger, kind, name, doing string, take func(now, until time.Time) (*alertstate.Lease, bool, error)) (bool, error) {
 	until := a.until(ctx)
-	for waited := false; ; waited = true {
+	// The polls are counted too, so that a clock that does not move (a
+	// test's) cannot make the wait endless.
+	maxPolls := int(until.Sub(a.now())/leasePoll) + 1
+	for polls := 0; ; polls++ {
+		waited := polls > 0
 		other, held, err := take(a.now(), until)
 		if err != nil || !held {
 			return waited, err
 		}
-		if a.now().Add(leasePoll + leaseMargin).After(until) {
+		if polls >= maxPolls || a.now().Add(leasePoll+leaseMargin).After(until) {
 			return waited, fmt.Errorf("%s %s by %s until %s: try again later", name, doing, other.Owner, other.Until.Format(time.RFC3339))
 		}
 		log.Info("waiting for another run", kind, name, "owner", other.Owner)
