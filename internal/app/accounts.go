@@ -28,15 +28,25 @@ func (t Target) String() string { return t.Account + "/" + t.Region }
 // the hub's.
 type Clients struct {
 	Inventory *inventory.Reader
-	Lister    inventory.Lister
-	Topology  *topology.Reader
+	// Lister lists every workload of the account (network changes and
+	// the sweep).
+	Lister   inventory.Lister
+	Topology *topology.Reader
+	// Simulator checks execution roles; nil skips that check.
 	Simulator *simulate.Simulator
-	Roles     *rolepolicy.Reader
-	Applier   Applier
-	// CallerARN is who vpcmedic is there (the member role's session).
+	// Roles reads execution role policies to infer what a VPC function
+	// calls; nil leaves its policies unread.
+	Roles *rolepolicy.Reader
+	// Applier makes planned changes in remediate mode; nil: plans are
+	// only reported.
+	Applier Applier
+	// CallerARN returns the ARN vpcmedic runs as there
+	// (sts:GetCallerIdentity: in a member account, the member role's
+	// session), to recognise its own changes.
 	CallerARN func(context.Context) (string, error)
-	// OwnRoleARNs are vpcmedic's roles there (the member role): changes
-	// they make are vpcmedic's own.
+	// OwnRoleARNs are vpcmedic's roles (VPCMEDIC_ROLE_ARNS, and in a member
+	// account the member role): a change one of them makes is never a
+	// trigger.
 	OwnRoleARNs []string
 }
 
@@ -84,14 +94,12 @@ func (a *App) For(ctx context.Context, account, region string) (*App, error) {
 		return nil, fmt.Errorf("reach account %s in %s: %w", account, region, err)
 	}
 	m := &App{
-		Function: a.Function, Region: region, Config: a.Config,
-		Inventory: c.Inventory, Lister: c.Lister, Topology: c.Topology, Simulator: c.Simulator, Roles: c.Roles,
-		Applier: c.Applier, CallerARN: c.CallerARN,
-		OwnRoleARNs: append(append([]string(nil), a.OwnRoleARNs...), c.OwnRoleARNs...),
-		State:       a.State, Notifier: a.Notifier, Names: a.Names,
+		Function: a.Function, Region: region, Config: a.Config, Clients: *c,
+		State: a.State, Notifier: a.Notifier, Names: a.Names,
 		Now: a.Now, Sleep: a.Sleep, Log: a.Log,
 		Account: account,
 	}
+	m.OwnRoleARNs = append(append([]string(nil), a.OwnRoleARNs...), c.OwnRoleARNs...)
 	if account != own {
 		// VPC IDs are unique per account: leases name the account.
 		m.State = a.State.ForAccount(account)

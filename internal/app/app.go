@@ -26,7 +26,6 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/report"
 	"github.com/vpcmedic/vpcmedic/internal/rolepolicy"
 	"github.com/vpcmedic/vpcmedic/internal/simulate"
-	"github.com/vpcmedic/vpcmedic/internal/topology"
 	"github.com/vpcmedic/vpcmedic/internal/trail"
 	"github.com/vpcmedic/vpcmedic/internal/workload"
 )
@@ -52,21 +51,11 @@ type App struct {
 	Function string
 	// Region is the Region vpcmedic runs in (endpoint service names
 	// depend on it).
-	Region    string
-	Config    config.Config
-	Inventory *inventory.Reader
-	// Lister lists every workload of the account (network changes and
-	// the sweep).
-	Lister   inventory.Lister
-	Topology *topology.Reader
-	// Simulator checks execution roles; nil skips that check.
-	Simulator *simulate.Simulator
-	// Roles reads execution role policies to infer what a VPC function
-	// calls; nil leaves its policies unread.
-	Roles *rolepolicy.Reader
-	// Applier makes planned changes in remediate mode; nil: plans are
-	// only reported.
-	Applier Applier
+	Region string
+	Config config.Config
+	// Clients read and change the workloads and networks of the App's
+	// account and Region.
+	Clients
 	// State remembers handled events and open problems; nil: no memory.
 	State *alertstate.Table
 	// Now is the clock (time.Now unless a test sets it).
@@ -75,14 +64,7 @@ type App struct {
 	// yet (a real sleep unless a test sets it).
 	Sleep    func(context.Context, time.Duration) error
 	Notifier *notify.Notifier
-	// CallerARN returns the ARN vpcmedic runs as (sts:GetCallerIdentity),
-	// to recognise its own changes.
-	CallerARN func(context.Context) (string, error)
-	// OwnRoleARNs are the roles of all of vpcmedic's functions
-	// (VPCMEDIC_ROLE_ARNS): a change one function makes is never a trigger
-	// for another.
-	OwnRoleARNs []string
-	Log         *slog.Logger
+	Log      *slog.Logger
 
 	// Connect reaches the other accounts and Regions of an organisation
 	// (see For); nil: only this account and Region are checked.

@@ -80,21 +80,15 @@ func Build(ctx context.Context, function string, log *slog.Logger, instrument fu
 		d.SQS = sqs.NewFromConfig(awsCfg)
 	}
 	c := accountClients(cfg, awsCfg)
+	c.OwnRoleARNs = ownRoles(os.Getenv("VPCMEDIC_ROLE_ARNS"))
 	d.App = &app.App{
-		Function:    function,
-		Region:      awsCfg.Region,
-		Config:      cfg,
-		Inventory:   c.Inventory,
-		Lister:      c.Lister,
-		Topology:    c.Topology,
-		Simulator:   c.Simulator,
-		Roles:       c.Roles,
-		Applier:     c.Applier,
-		State:       stateTable(cfg, awsCfg),
-		Notifier:    &notify.Notifier{SNS: sns.NewFromConfig(awsCfg), TopicARN: cfg.AlertTopicARN},
-		CallerARN:   c.CallerARN,
-		OwnRoleARNs: ownRoles(os.Getenv("VPCMEDIC_ROLE_ARNS")),
-		Log:         log,
+		Function: function,
+		Region:   awsCfg.Region,
+		Config:   cfg,
+		Clients:  *c,
+		State:    stateTable(cfg, awsCfg),
+		Notifier: &notify.Notifier{SNS: sns.NewFromConfig(awsCfg), TopicARN: cfg.AlertTopicARN},
+		Log:      log,
 	}
 	organize(d.App, function, cfg, awsCfg, stsClient, OrganizationFromEnv())
 	return d, nil
