@@ -76,7 +76,7 @@ func Build(ctx context.Context, function string, log *slog.Logger, instrument fu
 	}
 	stsClient := sts.NewFromConfig(awsCfg)
 	d := &Deps{STS: stsClient, Region: awsCfg.Region}
-	if cfg.DeadLetterQueueURL != "" {
+	if cfg.DeadLetterQueueURL != "" || cfg.SweepShardQueueURL != "" {
 		d.SQS = sqs.NewFromConfig(awsCfg)
 	}
 	c := accountClients(cfg, awsCfg)
@@ -95,6 +95,9 @@ func Build(ctx context.Context, function string, log *slog.Logger, instrument fu
 		CallerARN:   c.CallerARN,
 		OwnRoleARNs: ownRoles(os.Getenv("VPCMEDIC_ROLE_ARNS")),
 		Log:         log,
+	}
+	if cfg.SweepShardQueueURL != "" && function == app.Sweep {
+		d.App.Shards = d.SQS
 	}
 	organize(d.App, function, cfg, awsCfg, stsClient, OrganizationFromEnv())
 	return d, nil
@@ -146,7 +149,7 @@ func serve(function string, instrument func(*aws.Config)) {
 		log.Error("cannot start", "function", function, "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(Handler(function, deps, log, os.Stdout))
+	lambda.Start(Entry(function, deps, log, os.Stdout))
 }
 
 // Handler is the Lambda handler of function. Each invocation logs through
@@ -165,7 +168,8 @@ func Handler(function string, deps *Deps, log *slog.Logger, out io.Writer) func(
 		if werr := metrics.Write(out, metrics.Run{
 			Function: name, Mode: deps.App.Config.Mode, Report: rep, Err: err,
 			Duration: end.Sub(start), At: end,
-			SweepCompleted: function == app.Sweep && runErr == nil,
+			// A fanned-out sweep completes in the shard that sends its summary.
+			SweepCompleted: function == app.Sweep && runErr == nil && !app.FannedOut(rep),
 		}); werr != nil {
 			log.Error("could not write the run's metrics", "error", werr.Error())
 		}
