@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +18,7 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/emulator"
 	"github.com/vpcmedic/vpcmedic/internal/report"
 	"github.com/vpcmedic/vpcmedic/internal/runner"
+	"github.com/vpcmedic/vpcmedic/internal/trail"
 )
 
 // fanOutHub is a hub sweeping itself and two member accounts over a shard
@@ -216,5 +218,33 @@ func TestShardThatIsNoShardIsNotRetried(t *testing.T) {
 		if failed := h.deliver(t, events.SQSMessage{MessageId: "m-1", Body: body, EventSource: "aws:sqs"}); len(failed) != 0 {
 			t.Errorf("%s: asked for a retry (%v) of a message that can never succeed", body, failed)
 		}
+	}
+}
+
+// With the queue configured, a sweep of one account and Region still runs
+// in its one invocation: nothing is sent.
+func TestSweepOfOneTargetIsNotFannedOut(t *testing.T) {
+	srv := emulator.Shared(t)
+	createTable(t, srv, "vpcmedic-state")
+	client := sqs.NewFromConfig(srv.MustConfig(t))
+	q, err := client.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String("sweep-shards")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := buildHub(t, srv, app.Sweep, map[string]string{
+		"MEMBER_ACCOUNTS": emulator.Account, "ALERT_STATE_TABLE": "vpcmedic-state", "SWEEP_SHARD_QUEUE_URL": aws.ToString(q.QueueUrl),
+	})
+	sweep := trail.Sweep(emulator.Account, emulator.Region, time.Now().UTC())
+	sweep.EventID = "one-target"
+	rep, err := d.App.Run(t.Context(), sweep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.FannedOut(rep) || rep.Trigger.Skip != "" || len(rep.Accounts) != 1 || rep.Accounts[0].Account != emulator.Account {
+		t.Errorf("skip %q, accounts %+v; want the one account swept here", rep.Trigger.Skip, rep.Accounts)
+	}
+	out, err := client.ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10})
+	if err != nil || len(out.Messages) != 0 {
+		t.Errorf("%d shard messages sent (%v), want none", len(out.Messages), err)
 	}
 }
