@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"slices"
@@ -246,5 +247,37 @@ func TestSweepOfOneTargetIsNotFannedOut(t *testing.T) {
 	out, err := client.ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10})
 	if err != nil || len(out.Messages) != 0 {
 		t.Errorf("%d shard messages sent (%v), want none", len(out.Messages), err)
+	}
+}
+
+// A shard whose account cannot be reached reports it as the account's
+// result, like a sweep in one invocation, and the sweep still completes.
+func TestFannedOutSweepNamesTheAccountItCouldNotReach(t *testing.T) {
+	h := newFanOutHub(t)
+	connect := h.d.App.Connect
+	h.d.App.Connect = func(ctx context.Context, target app.Target) (*app.Clients, error) {
+		if target.Account == memberB {
+			return nil, errors.New("AccessDenied: not authorized to perform sts:AssumeRole")
+		}
+		return connect(ctx, target)
+	}
+	if _, err := h.entry(t.Context(), sample(t, "sweep/scheduled.json")); err != nil {
+		t.Fatal(err)
+	}
+	shards := h.shards(t)
+	for i := range len(shards) {
+		if failed := h.deliver(t, shards[i]); len(failed) != 0 {
+			t.Fatalf("shard %d asked for a retry (%v): an unreachable account is its result", i, failed)
+		}
+	}
+	alerts := h.oncall.received(t)
+	if len(shards) != 3 || len(alerts) != 1 {
+		t.Fatalf("%d shards, %d alerts; want 3 and the one summary", len(shards), len(alerts))
+	}
+	if !strings.Contains(alerts[0].Message, "- "+memberB+" "+emulator.Region+": not swept: ") || !strings.Contains(alerts[0].Message, "AccessDenied") {
+		t.Errorf("the summary does not say why %s was not swept:\n%.1500s", memberB, alerts[0].Message)
+	}
+	if !strings.Contains(alerts[0].Message, h.members[0].ARN) {
+		t.Errorf("the summary lost the reachable account's broken %s", h.members[0].ARN)
 	}
 }
