@@ -77,6 +77,9 @@ type App struct {
 	// SweepTargets lists the accounts and Regions the sweep walks; nil:
 	// this account and Region only.
 	SweepTargets func(context.Context) ([]Target, error)
+	// Shards sends the shards of a sweep fanned out over the queue of
+	// Config.SweepShardQueueURL; nil: every sweep runs in one invocation.
+	Shards ShardQueue
 
 	members    accounts
 	partition  string
@@ -131,6 +134,12 @@ func (a *App) Run(ctx context.Context, t trail.Trigger) (report.Report, error) {
 	}
 	// The event itself may say there is nothing to do (a failed call).
 	skip, err := rep.Trigger.Skip, error(nil)
+	// A large sweep is fanned out: its shards alert, under its claim.
+	if skip == "" && a.fansOut(t) {
+		if done, err := a.fanOut(ctx, log, &rep); done || err != nil {
+			return rep, err
+		}
+	}
 	// The workload is read while the run learns whether it has anything to
 	// do; what it read is dropped if not.
 	var early *resolution
@@ -241,6 +250,13 @@ func (a *App) runClaimed(ctx context.Context, log *slog.Logger, claim *alertstat
 		}
 		rep.AccountName = a.accountName(ctx, rep.Trigger.Account)
 	}
+	return a.alertRun(ctx, log, claim, rep, known, remediationErr)
+}
+
+// alertRun tells on-call what the checked report calls for and then
+// remembers it; known, when set, is what the memory held of its workloads.
+// remediationErr, a change that failed, is returned after the alert.
+func (a *App) alertRun(ctx context.Context, log *slog.Logger, claim *alertstate.Claim, rep *report.Report, known *problems, remediationErr error) error {
 	memories, err := a.classify(ctx, log, rep, known)
 	if err != nil {
 		return err

@@ -68,6 +68,14 @@ var (
 	// template grants both in the read tier that all functions share: it
 	// has no tier of the sweep's own.
 	organizationActions = []string{"organizations:DescribeAccount", "organizations:ListAccounts"}
+	// A sweep fanned out over its shard queue sends the shards
+	// (SendMessageBatch is authorised as sqs:SendMessage) and counts them
+	// in the alert memory. The template grants them with SweepFanOut only.
+	fanOutActions = []string{"sqs:SendMessage", "dynamodb:UpdateItem"}
+	// What Lambda's event source mapping calls with the function's role to
+	// poll the shard queue: no code of vpcmedic's calls them.
+	// https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
+	shardPollActions = []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 )
 
 // Actions returns the IAM actions a function calls, sorted.
@@ -93,6 +101,14 @@ func MemberRoleActions() []string { return slices.Clone(memberRoleActions) }
 // OrganizationActions returns the Organizations actions a hub function
 // calls; the template grants them only with OrganizationId set.
 func OrganizationActions() []string { return slices.Clone(organizationActions) }
+
+// SweepFanOutActions returns what the sweep function needs to fan out over
+// its shard queue: what its code calls and what its queue's event source
+// calls with its role, sorted. The template grants them only with
+// SweepFanOut, on the queue and the alert memory.
+func SweepFanOutActions() []string {
+	return slices.Sorted(slices.Values(slices.Concat(fanOutActions, shardPollActions)))
+}
 
 // MemberActions returns what the member role in another account must allow:
 // every read any function makes there. Alerts, the alert memory and dead

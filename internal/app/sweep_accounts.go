@@ -62,32 +62,63 @@ func (a *App) sweepAccounts(ctx context.Context, log *slog.Logger, rep *report.R
 	var remediationErrs []error
 	for i, t := range targets {
 		o := outcomes[i]
-		run := report.AccountRun{Account: t.Account, Region: t.Region, Name: a.accountName(ctx, t.Account)}
-		if o.err != nil {
-			if ctx.Err() != nil {
-				return nil, o.err
-			}
-			run.Error = o.err.Error()
-			log.Warn("could not sweep the account", "account", t.Account, "region", t.Region, "error", o.err.Error())
-			rep.Accounts = append(rep.Accounts, run)
-			continue
+		if o.err != nil && ctx.Err() != nil {
+			return nil, o.err
 		}
-		for _, w := range o.rep.Workloads {
-			w.Account, w.Region = t.Account, t.Region
-			run.Checked++
-			if w.Status == report.StatusBroken {
-				run.Broken++
-			}
-			rep.Workloads = append(rep.Workloads, w)
-		}
-		rep.Changes = append(rep.Changes, o.rep.Changes...)
-		rep.Networks = append(rep.Networks, o.rep.Networks...)
-		rep.Accounts = append(rep.Accounts, run)
+		a.accountResult(ctx, log, t, o.rep, o.remediationErr, o.err).addTo(rep)
 		if o.remediationErr != nil {
 			remediationErrs = append(remediationErrs, o.remediationErr)
 		}
 	}
 	return errors.Join(remediationErrs...), nil
+}
+
+// accountResult is what the sweep of one account and Region found, as the
+// summary shows it: its workloads named by account and Region, or the error
+// that kept it from being read.
+func (a *App) accountResult(ctx context.Context, log *slog.Logger, t Target, found report.Report, remediationErr, err error) shardResult {
+	run := report.AccountRun{Account: t.Account, Region: t.Region, Name: a.accountName(ctx, t.Account)}
+	if err != nil {
+		run.Error = err.Error()
+		log.Warn("could not sweep the account", "account", t.Account, "region", t.Region, "error", err.Error())
+		return shardResult{Run: run}
+	}
+	s := shardResult{Changes: found.Changes, Networks: found.Networks}
+	for _, w := range found.Workloads {
+		w.Account, w.Region = t.Account, t.Region
+		run.Checked++
+		if w.Status == report.StatusBroken {
+			run.Broken++
+		}
+		s.Workloads = append(s.Workloads, w)
+	}
+	s.Run = run
+	if remediationErr != nil {
+		s.RemediationError = remediationErr.Error()
+	}
+	return s
+}
+
+// shardResult is one account and Region of a sweep: a shard of a
+// fanned-out sweep stores it for the summary.
+type shardResult struct {
+	Run       report.AccountRun `json:"run"`
+	Workloads []report.Workload `json:"workloads,omitempty"`
+	Changes   []report.Change   `json:"changes,omitempty"`
+	Networks  []report.Network  `json:"networks,omitempty"`
+	// RemediationError is why a planned change failed.
+	RemediationError string `json:"remediationError,omitempty"`
+	// Trimmed says the healthy workloads were cut to their verdict and the
+	// networks left out, for the result to fit in the table.
+	Trimmed bool `json:"trimmed,omitempty"`
+}
+
+// addTo adds the account's findings to the sweep's report.
+func (s shardResult) addTo(rep *report.Report) {
+	rep.Workloads = append(rep.Workloads, s.Workloads...)
+	rep.Changes = append(rep.Changes, s.Changes...)
+	rep.Networks = append(rep.Networks, s.Networks...)
+	rep.Accounts = append(rep.Accounts, s.Run)
 }
 
 // sweepOne checks every workload of one account and Region with the App

@@ -47,6 +47,11 @@ type Config struct {
 	// Concurrency is how many workloads one run reads and checks at once
 	// (CHECK_CONCURRENCY); 0: DefaultConcurrency.
 	Concurrency int
+
+	// SweepShardQueueURL is the SQS queue a sweep of several accounts or
+	// Regions fans out over, one message per account and Region
+	// (SWEEP_SHARD_QUEUE_URL); empty: one invocation sweeps them all.
+	SweepShardQueueURL string
 }
 
 // DefaultConcurrency is how many workloads a run checks at once unless
@@ -61,7 +66,7 @@ const DefaultRenotifyAfter = 24 * time.Hour
 const DefaultMaxChanges = 10
 
 // FromEnv reads MODE, ALERT_TOPIC_ARN, DEAD_LETTER_QUEUE_URL,
-// ALERT_STATE_TABLE, RENOTIFY_AFTER and CHECK_CONCURRENCY, and for remediation DRY_RUN,
+// ALERT_STATE_TABLE, RENOTIFY_AFTER, CHECK_CONCURRENCY and SWEEP_SHARD_QUEUE_URL, and for remediation DRY_RUN,
 // ALLOWED_VPCS, MAX_CHANGES and ALLOW_NAT_CREATION.
 func FromEnv() (Config, error) {
 	return parse(os.Getenv)
@@ -104,6 +109,17 @@ func parse(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.StateTable = strings.TrimSpace(getenv("ALERT_STATE_TABLE"))
+	c.SweepShardQueueURL = strings.TrimSpace(getenv("SWEEP_SHARD_QUEUE_URL"))
+	if c.SweepShardQueueURL != "" {
+		// https in AWS; an emulator's may be plain http.
+		if !strings.HasPrefix(c.SweepShardQueueURL, "https://") && !strings.HasPrefix(c.SweepShardQueueURL, "http://") {
+			return c, fmt.Errorf("SWEEP_SHARD_QUEUE_URL=%q is not an SQS queue URL", c.SweepShardQueueURL)
+		}
+		// The shards and the summary meet in the alert memory.
+		if c.StateTable == "" {
+			return c, fmt.Errorf("SWEEP_SHARD_QUEUE_URL needs ALERT_STATE_TABLE: the shards of a sweep are counted there")
+		}
+	}
 	c.RenotifyAfter = DefaultRenotifyAfter
 	if v := strings.TrimSpace(getenv("RENOTIFY_AFTER")); v != "" {
 		d, err := time.ParseDuration(v)

@@ -32,6 +32,10 @@ func TestParse(t *testing.T) {
 		{"check concurrency", map[string]string{"CHECK_CONCURRENCY": "32"},
 			Config{Mode: ModeAlarm, MaxChanges: DefaultMaxChanges, RenotifyAfter: DefaultRenotifyAfter, Concurrency: 32}, ""},
 		{"no concurrency at all", map[string]string{"CHECK_CONCURRENCY": "0"}, Config{}, "CHECK_CONCURRENCY"},
+		{"sweep fan-out", map[string]string{"SWEEP_SHARD_QUEUE_URL": " https://sqs.eu-west-1.amazonaws.com/123456789012/shards ", "ALERT_STATE_TABLE": "vpcmedic-state"},
+			Config{Mode: ModeAlarm, MaxChanges: DefaultMaxChanges, RenotifyAfter: DefaultRenotifyAfter, StateTable: "vpcmedic-state", SweepShardQueueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/shards"}, ""},
+		{"fan-out without a memory", map[string]string{"SWEEP_SHARD_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/shards"}, Config{}, "needs ALERT_STATE_TABLE"},
+		{"queue name instead of URL", map[string]string{"SWEEP_SHARD_QUEUE_URL": "shards", "ALERT_STATE_TABLE": "t"}, Config{}, "not an SQS queue URL"},
 		{"unknown mode", map[string]string{"MODE": "fix"}, Config{}, `MODE="fix"`},
 		{"topic name instead of ARN", map[string]string{"ALERT_TOPIC_ARN": "alerts"}, Config{}, "not an SNS topic ARN"},
 	}

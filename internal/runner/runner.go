@@ -76,7 +76,7 @@ func Build(ctx context.Context, function string, log *slog.Logger, instrument fu
 	}
 	stsClient := sts.NewFromConfig(awsCfg)
 	d := &Deps{STS: stsClient, Region: awsCfg.Region}
-	if cfg.DeadLetterQueueURL != "" {
+	if cfg.DeadLetterQueueURL != "" || cfg.SweepShardQueueURL != "" {
 		d.SQS = sqs.NewFromConfig(awsCfg)
 	}
 	c := accountClients(cfg, awsCfg)
@@ -89,6 +89,9 @@ func Build(ctx context.Context, function string, log *slog.Logger, instrument fu
 		State:    stateTable(cfg, awsCfg),
 		Notifier: &notify.Notifier{SNS: sns.NewFromConfig(awsCfg), TopicARN: cfg.AlertTopicARN},
 		Log:      log,
+	}
+	if cfg.SweepShardQueueURL != "" && function == app.Sweep {
+		d.App.Shards = d.SQS
 	}
 	organize(d.App, function, cfg, awsCfg, stsClient, OrganizationFromEnv())
 	return d, nil
@@ -140,7 +143,7 @@ func serve(function string, instrument func(*aws.Config)) {
 		log.Error("cannot start", "function", function, "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(Handler(function, deps, log, os.Stdout))
+	lambda.Start(Entry(function, deps, log, os.Stdout))
 }
 
 // Handler is the Lambda handler of function. Each invocation logs through
@@ -159,7 +162,8 @@ func Handler(function string, deps *Deps, log *slog.Logger, out io.Writer) func(
 		if werr := metrics.Write(out, metrics.Run{
 			Function: name, Mode: deps.App.Config.Mode, Report: rep, Err: err,
 			Duration: end.Sub(start), At: end,
-			SweepCompleted: function == app.Sweep && runErr == nil,
+			// A fanned-out sweep completes in the shard that sends its summary.
+			SweepCompleted: function == app.Sweep && runErr == nil && !app.FannedOut(rep),
 		}); werr != nil {
 			log.Error("could not write the run's metrics", "error", werr.Error())
 		}

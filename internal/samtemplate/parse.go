@@ -57,6 +57,8 @@ type rawParameter struct {
 	AllowedValues  []Value
 	AllowedPattern string
 	Description    string
+	MinValue       Value
+	MaxValue       Value
 }
 
 func (p rawParameter) parameter() Parameter {
@@ -67,6 +69,12 @@ func (p rawParameter) parameter() Parameter {
 		Description:    p.Description,
 	}
 	out.Default = p.Default.String()
+	if !p.MinValue.IsZero() {
+		out.MinValue = p.MinValue.String()
+	}
+	if !p.MaxValue.IsZero() {
+		out.MaxValue = p.MaxValue.String()
+	}
 	for _, v := range p.AllowedValues {
 		out.AllowedValues = append(out.AllowedValues, v.String())
 	}

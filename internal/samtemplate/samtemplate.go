@@ -104,6 +104,8 @@ type Parameter struct {
 	AllowedValues  []string
 	AllowedPattern string
 	Description    string
+	// MinValue and MaxValue bound a Number parameter ("" when unbounded).
+	MinValue, MaxValue string
 }
 
 // Resource is a resource as CloudFormation receives it.

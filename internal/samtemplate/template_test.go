@@ -359,7 +359,15 @@ func TestRolesAreReadOnlyAndLeastPrivilege(t *testing.T) {
 			if got, want := actionsUnder(fn, "Organization"), slices.Sorted(slices.Values(app.OrganizationActions())); !slices.Equal(got, want) {
 				t.Errorf("organisation actions:\n got %v\nwant %v", got, want)
 			}
-			for _, condition := range []string{"!Remediate", "!RemediateWithNat", "!WatchMembers", "!Organization"} {
+			// The sweep's fan-out exists only with SweepFanOut, and only for the sweep.
+			var fanOut []string
+			if fn.LogicalID == "SweepFunction" {
+				fanOut = app.SweepFanOutActions()
+			}
+			if got := actionsUnder(fn, "SweepFanOut"); !slices.Equal(got, fanOut) {
+				t.Errorf("fan-out actions:\n got %v\nwant %v", got, fanOut)
+			}
+			for _, condition := range []string{"!Remediate", "!RemediateWithNat", "!WatchMembers", "!Organization", "!SweepFanOut"} {
 				if other := actionsUnder(fn, condition); len(other) > 0 {
 					t.Errorf("actions granted only under %s: %v", condition, other)
 				}
@@ -421,9 +429,10 @@ func checkResources(t *testing.T, sid, action string, resources []samtemplate.Va
 			ok = r.String() == "*"
 		case action == "sns:Publish":
 			ok = slices.Equal(r.References(), []string{"AlertTopic", "AlertTopicArn"})
-		case action == "sqs:SendMessage":
+		case service == "sqs":
+			// Dead letters; the sweep's shard queue (SweepFanOut) is also polled.
 			id, att := r.GetAtt()
-			ok = id == "DeadLetterQueue" && att == "Arn"
+			ok = att == "Arn" && (id == "DeadLetterQueue" && action == "sqs:SendMessage" || id == "SweepShardQueue")
 		case service == "lambda" || service == "kafka":
 			ok = strings.HasPrefix(r.Sub(), "arn:${AWS::Partition}:"+service+":${AWS::Region}:${AWS::AccountId}:")
 		case service == "ec2" && isEC2Mutation(action):
@@ -557,7 +566,7 @@ func TestRemediationIsNarrowedByConditions(t *testing.T) {
 // CloudFormation sees no cycle).
 func TestPermissionsAreWrittenOnceInTieredManagedPolicies(t *testing.T) {
 	tmpl := projectTemplate(t)
-	tiers := []string{"ReadPolicy", "ChangedWorkloadReadPolicy", "InventoryReadPolicy", "RemediationPolicy", "NatCreationPolicy"}
+	tiers := []string{"ReadPolicy", "ChangedWorkloadReadPolicy", "InventoryReadPolicy", "RemediationPolicy", "NatCreationPolicy", "SweepFanOutPolicy"}
 	sids := map[string]string{} // Sid -> policy
 	for _, id := range slices.Sorted(maps.Keys(tmpl.Resources)) {
 		res := tmpl.Resources[id]
@@ -584,7 +593,7 @@ func TestPermissionsAreWrittenOnceInTieredManagedPolicies(t *testing.T) {
 			sids[s.Sid] = id
 		}
 	}
-	wantCondition := map[string]string{"RemediationPolicy": "Remediate", "NatCreationPolicy": "RemediateWithNat"}
+	wantCondition := map[string]string{"RemediationPolicy": "Remediate", "NatCreationPolicy": "RemediateWithNat", "SweepFanOutPolicy": "SweepFanOut"}
 	for id, cond := range wantCondition {
 		if got := tmpl.Resources[id].Condition; got != cond {
 			t.Errorf("%s condition = %q, want %q", id, got, cond)
@@ -593,7 +602,7 @@ func TestPermissionsAreWrittenOnceInTieredManagedPolicies(t *testing.T) {
 	want := map[string][]string{
 		"OnLambdaChangeFunction":  {"ReadPolicy", "ChangedWorkloadReadPolicy", "RemediationPolicy", "NatCreationPolicy"},
 		"OnNetworkChangeFunction": {"ReadPolicy", "InventoryReadPolicy", "RemediationPolicy", "NatCreationPolicy"},
-		"SweepFunction":           {"ReadPolicy", "InventoryReadPolicy", "RemediationPolicy", "NatCreationPolicy"},
+		"SweepFunction":           {"ReadPolicy", "InventoryReadPolicy", "RemediationPolicy", "NatCreationPolicy", "SweepFanOutPolicy"},
 	}
 	for _, fn := range tmpl.Functions {
 		if got := fn.ManagedPolicies; !slices.Equal(got, want[fn.LogicalID]) {
