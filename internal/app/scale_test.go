@@ -60,20 +60,7 @@ func TestSweepOfALargeAccountStaysWithinItsCallBudget(t *testing.T) {
 		}
 		return s.Err()
 	}
-	// Some 4,000 changes seed this account; a connection the emulator drops
-	// under load fails a change (never retried: it may have been made), so
-	// the seeding starts over on a clean emulator then.
-	err := seed()
-	for attempt := 2; err != nil && attempt <= 3 && droppedConnection(err); attempt++ {
-		t.Logf("seeding again after %v", err)
-		if err := srv.Reset(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		err = seed()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	seedAfresh(t, srv, seed)
 
 	srv.UseEnv(t)
 	calls := callLog{delay: slowCalls}
@@ -151,6 +138,25 @@ const largeAccountRounds = 110
 
 func quietLogger(*testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// seedAfresh seeds a large account. Thousands of changes seed it; a
+// connection the emulator drops under load fails a change (never retried:
+// it may have been made), so the seeding starts over on a clean emulator
+// then, up to three times.
+func seedAfresh(t *testing.T, srv *emulator.Server, seed func() error) {
+	t.Helper()
+	err := seed()
+	for attempt := 2; err != nil && attempt <= 3 && droppedConnection(err); attempt++ {
+		t.Logf("seeding again after %v", err)
+		if err := srv.Reset(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		err = seed()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // droppedConnection reports whether an error is a connection the emulator
@@ -231,17 +237,7 @@ func TestSweepOfAThousandWorkloadsFitsItsTimeout(t *testing.T) {
 		}
 		return s.Err()
 	}
-	err := seed()
-	for attempt := 2; err != nil && attempt <= 3 && droppedConnection(err); attempt++ {
-		t.Logf("seeding again after %v", err)
-		if err := srv.Reset(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		err = seed()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	seedAfresh(t, srv, seed)
 	t.Logf("seeded %d workloads in %s", functions+mappings, time.Since(seedStart).Round(time.Second))
 
 	srv.UseEnv(t)
