@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
 	"github.com/vpcmedic/vpcmedic/internal/workload"
@@ -37,7 +36,7 @@ func (r *Reader) docDBWorkload(ctx context.Context, cfg lambdatypes.EventSourceM
 		w.Unresolved = "RDS is not read in this run: the DocumentDB cluster's network is unknown"
 		return w, nil
 	}
-	out, err := r.RDS.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(id)})
+	out, err := r.describeDBCluster(ctx, id)
 	var nf *rdstypes.DBClusterNotFoundFault
 	switch {
 	case errors.As(err, &nf), err == nil && len(out.DBClusters) == 0:
@@ -57,7 +56,7 @@ func (r *Reader) docDBWorkload(ctx context.Context, cfg lambdatypes.EventSourceM
 		w.Unresolved = fmt.Sprintf("the DocumentDB cluster %s reports no DB subnet group", clusterARN)
 		return w, nil
 	}
-	groups, err := r.RDS.DescribeDBSubnetGroups(ctx, &rds.DescribeDBSubnetGroupsInput{DBSubnetGroupName: aws.String(group)})
+	groups, err := r.describeDBSubnetGroup(ctx, group)
 	if err != nil {
 		return nil, fmt.Errorf("describe DB subnet group %s: %w", group, err)
 	}

@@ -83,6 +83,7 @@ type clusterCache struct {
 	connections map[string]*workload.VPCConnection
 
 	capacity capacityCache
+	sources  sourceCache
 }
 
 func (r *Reader) describeCluster(ctx context.Context, clusterARN string) (*kafka.DescribeClusterV2Output, error) {

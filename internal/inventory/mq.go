@@ -48,7 +48,7 @@ func (r *Reader) mqWorkload(ctx context.Context, cfg lambdatypes.EventSourceMapp
 		w.Unresolved = "Amazon MQ is not read in this run: the broker's network is unknown"
 		return w, nil
 	}
-	out, err := r.MQ.DescribeBroker(ctx, &mq.DescribeBrokerInput{BrokerId: aws.String(brokerID)})
+	out, err := r.describeBroker(ctx, brokerID)
 	if err != nil {
 		var nf *mqtypes.NotFoundException
 		if errors.As(err, &nf) {

@@ -32,13 +32,50 @@ func TestEndpointPorts(t *testing.T) {
 }
 
 type fakeMQ struct {
-	out *mq.DescribeBrokerOutput
-	id  string
+	out   *mq.DescribeBrokerOutput
+	id    string
+	calls int
 }
 
 func (f *fakeMQ) DescribeBroker(_ context.Context, in *mq.DescribeBrokerInput, _ ...func(*mq.Options)) (*mq.DescribeBrokerOutput, error) {
 	f.id = aws.ToString(in.BrokerId)
+	f.calls++
 	return f.out, nil
+}
+
+// The mappings of one broker in one listing read the broker once; a reader
+// without a listing's cache reads it each time.
+func TestMappingsOfOneBrokerReadItOnce(t *testing.T) {
+	broker := "arn:aws:mq:us-east-1:123456789012:broker:orders:b-9bcfa592-423a"
+	mapping := func(uuid string) lambdatypes.EventSourceMappingConfiguration {
+		return lambdatypes.EventSourceMappingConfiguration{
+			UUID: aws.String(uuid), FunctionArn: aws.String("arn:aws:lambda:us-east-1:123456789012:function:consumer"),
+			EventSourceArn: aws.String(broker), Queues: []string{"orders"},
+		}
+	}
+	f := &fakeMQ{out: &mq.DescribeBrokerOutput{
+		BrokerName: aws.String("orders"), EngineType: mqtypes.EngineTypeActivemq, PubliclyAccessible: aws.Bool(false),
+		SubnetIds: []string{"subnet-a"}, SecurityGroups: []string{"sg-1"},
+	}}
+	listing := (&Reader{MQ: f}).Scoped()
+	for _, uuid := range []string{"uuid-1", "uuid-2", "uuid-3"} {
+		if _, err := listing.mappingWorkload(t.Context(), mapping(uuid)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.calls != 1 {
+		t.Errorf("DescribeBroker called %d times for three mappings of one broker in a listing, want 1", f.calls)
+	}
+	f.calls = 0
+	single := &Reader{MQ: f}
+	for _, uuid := range []string{"uuid-1", "uuid-2"} {
+		if _, err := single.mappingWorkload(t.Context(), mapping(uuid)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.calls != 2 {
+		t.Errorf("DescribeBroker called %d times without a listing, want 2 (nothing remembered across events)", f.calls)
+	}
 }
 
 func TestMQWorkloadTakesTheBrokersNetwork(t *testing.T) {
