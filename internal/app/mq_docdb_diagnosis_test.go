@@ -163,7 +163,9 @@ func TestHealthyMQAndDocumentDBMappingsPageNobody(t *testing.T) {
 			if engine == "docdb" {
 				esm = docDBMapping(s, n.VPC, n.Private, n.VPC.SecurityGroup("shop-docdb").IngressSelf(27017))
 			} else {
-				esm = mqMapping(s, engine, n.Private, n.VPC.SecurityGroup("orders-mq").IngressSelf(61617).IngressSelf(5671))
+				// Only the engine's own port: ActiveMQ's OpenWire, RabbitMQ's AMQPS.
+				port := map[string]int32{"ACTIVEMQ": 61617, "RABBITMQ": 5671}[engine]
+				esm = mqMapping(s, engine, n.Private, n.VPC.SecurityGroup("orders-mq").IngressSelf(port))
 			}
 			if err := s.Err(); err != nil {
 				t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -135,7 +136,7 @@ func (a *App) sendShards(ctx context.Context, sweep string, targets []Target, fr
 // sweep's summary. An account that cannot be read is the shard's result (as
 // in a sweep in one invocation); what fails otherwise is returned for SQS
 // to deliver the message again.
-func (a *App) HandleShard(ctx context.Context, body []byte) (report.Report, error) {
+func (a *App) HandleShard(ctx context.Context, body []byte, deliveries int) (report.Report, error) {
 	var m ShardMessage
 	if err := json.Unmarshal(body, &m); err != nil || m.Sweep == "" {
 		return a.emptyReport(trail.Trigger{}), &TerminalError{Err: fmt.Errorf("not a sweep shard: %q", truncated(body))}
@@ -165,7 +166,7 @@ func (a *App) HandleShard(ctx context.Context, body []byte) (report.Report, erro
 		return rep, err
 	}
 	if stored == nil {
-		if err := a.sweepShard(ctx, log, m, rep); err != nil {
+		if err := a.sweepShard(ctx, log, m, rep, deliveries); err != nil {
 			return rep, err
 		}
 	} else {
@@ -186,11 +187,14 @@ func (a *App) HandleShard(ctx context.Context, body []byte) (report.Report, erro
 }
 
 // sweepShard sweeps the shard's target and stores what it found.
-func (a *App) sweepShard(ctx context.Context, log *slog.Logger, m ShardMessage, rep report.Report) error {
+func (a *App) sweepShard(ctx context.Context, log *slog.Logger, m ShardMessage, rep report.Report, deliveries int) error {
 	t := Target{Account: m.Account, Region: m.Region}
 	found := a.emptyReport(rep.Trigger)
 	remediationErr, err := a.sweepOne(ctx, log, t, &found)
-	if err != nil && ctx.Err() != nil {
+	if err != nil && (ctx.Err() != nil || transient(err) && deliveries < lastShardDelivery) {
+		// Throttling, a 5xx or a timeout the SDK's own retries did not
+		// outlast: SQS delivers the shard again rather than the summary
+		// saying the account could not be read.
 		return err
 	}
 	if remediationErr != nil {
@@ -199,6 +203,18 @@ func (a *App) sweepShard(ctx context.Context, log *slog.Logger, m ShardMessage, 
 		log.Warn("a change failed; the summary reports it", "error", remediationErr.Error())
 	}
 	return a.storeShard(ctx, log, m, a.accountResult(ctx, log, t, found, remediationErr, err))
+}
+
+// lastShardDelivery is the delivery of a shard after which a transient
+// error is kept as the account's result: the queue's redrive policy parks
+// a message after five receives, and a parked shard would stall the sweep.
+const lastShardDelivery = 4
+
+// transient reports whether the SDK counts err as throttling or as worth
+// retrying (5xx, timeouts, dropped connections).
+func transient(err error) bool {
+	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary ||
+		retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary
 }
 
 // storeShard stores a shard's result, cut down if it does not fit in an

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -130,7 +131,8 @@ func (r *Reader) readCapacityProvider(ctx context.Context, w *workload.Workload)
 	}
 	p := read.provider
 	w.Function.CapacityProvider = p
-	w.Network = workload.Network{SubnetIDs: p.SubnetIDs, SecurityGroupIDs: p.SecurityGroupIDs}
+	// The provider is shared by its functions: each gets its own lists.
+	w.Network = workload.Network{SubnetIDs: slices.Clone(p.SubnetIDs), SecurityGroupIDs: slices.Clone(p.SecurityGroupIDs)}
 	if len(p.SubnetIDs) == 0 {
 		w.Unresolved = fmt.Sprintf("capacity provider %s reports no subnets", arn)
 	}

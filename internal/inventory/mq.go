@@ -74,8 +74,9 @@ func (r *Reader) mqWorkload(ctx context.Context, cfg lambdatypes.EventSourceMapp
 		w.Unresolved = fmt.Sprintf("the Amazon MQ broker %s is publicly accessible: Lambda reaches it over its public endpoint, outside any VPC vpcmedic can check", brokerARN)
 		return w, nil
 	}
-	w.Network.SubnetIDs = out.SubnetIds
-	w.Network.SecurityGroupIDs = out.SecurityGroups
+	// The answer may be shared with the broker's other mappings.
+	w.Network.SubnetIDs = slices.Clone(out.SubnetIds)
+	w.Network.SecurityGroupIDs = slices.Clone(out.SecurityGroups)
 	if len(w.Network.SubnetIDs) == 0 {
 		w.Unresolved = fmt.Sprintf("the Amazon MQ broker %s reports no subnets", brokerARN)
 	}

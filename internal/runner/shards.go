@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -58,7 +59,9 @@ func handleShards(ctx context.Context, function string, deps *Deps, log *slog.Lo
 	for _, m := range batch.Records {
 		start := time.Now()
 		mlog := log.With("messageId", m.MessageId)
-		rep, err := deps.App.HandleShard(app.WithLog(ctx, mlog), []byte(m.Body))
+		// SQS counts the receives of a message; a missing count is a first.
+		deliveries, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+		rep, err := deps.App.HandleShard(app.WithLog(ctx, mlog), []byte(m.Body), max(deliveries, 1))
 		runErr := err
 		switch {
 		case err != nil && !app.IsTerminal(err):
