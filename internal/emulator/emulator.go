@@ -82,7 +82,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/smithy-go/middleware"
 )
 
 const (
@@ -402,12 +401,13 @@ func (s *Server) post(ctx context.Context, path string, body []byte, want int) e
 }
 
 // Config returns an SDK configuration pointing at the emulator: region
-// us-east-1, static credentials test/test. Reads (Describe, Get, List, ...)
-// retry connection errors, up to three attempts: a loaded machine now and
-// then drops a connection while an answer is read. Nothing else is retried:
-// moto answers unimplemented operations with HTTP 500, and a change whose
-// answer was lost may well have been made, so repeating it would make it
-// twice. It reads no environment variables or shared config files.
+// us-east-1, static credentials test/test. Every call retries connection
+// errors, up to three attempts: a loaded machine now and then drops a
+// connection while an answer is read, and the emulator answers a retried
+// attempt of a call it already carried out with that call's answer (see
+// ReplayAnswers in launcher.py), so a change is never made twice. Nothing
+// else is retried: moto answers unimplemented operations with HTTP 500. It
+// reads no environment variables or shared config files.
 func (s *Server) Config(ctx context.Context) (aws.Config, error) {
 	if err := ctx.Err(); err != nil {
 		return aws.Config{}, err
@@ -422,26 +422,7 @@ func (s *Server) Config(ctx context.Context) (aws.Config, error) {
 				o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
 			})
 		},
-		APIOptions: []func(*middleware.Stack) error{onceForChanges},
 	}, nil
-}
-
-// readPrefixes name the operations that change nothing.
-var readPrefixes = []string{"Describe", "Get", "List", "Test", "Simulate", "Search", "Lookup", "Receive"}
-
-// onceForChanges gives operations that change something a single attempt.
-func onceForChanges(stack *middleware.Stack) error {
-	for _, p := range readPrefixes {
-		if strings.HasPrefix(stack.ID(), p) {
-			return nil
-		}
-	}
-	if _, err := stack.Finalize.Remove("Retry"); err != nil {
-		return nil // no retry middleware on this stack
-	}
-	return retry.AddRetryMiddlewares(stack, retry.AddRetryMiddlewaresOptions{
-		Retryer: retry.AddWithMaxAttempts(retry.NewStandard(), 1),
-	})
 }
 
 // Env returns the environment variables that point an SDK or the AWS CLI in a

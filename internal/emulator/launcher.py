@@ -1582,6 +1582,113 @@ def endpoint_filter_value(self, filter_name, method_name=None):
 VPCEndPoint.get_filter_value = endpoint_filter_value
 
 
+# Lost answers. Now and then, on a loaded machine, a local connection is torn
+# down while the SDK reads an answer ("use of closed network connection",
+# "connection reset"). The SDK retries such errors, and AWS would carry a
+# retried change out again or dedupe it by its client token; but a retry of
+# an answer lost on this local hop is not a fault the tests mean to inject,
+# and carrying it out again makes a second VPC, a second page, or a
+# conditional write that fails against its own first attempt. Every SDK
+# attempt of one operation call carries the same amz-sdk-invocation-id
+# header, so the emulator carries the first attempt out and answers the
+# others with its answer: a lost answer only costs a retry. Answers of 500
+# and above and 429 are not kept (the SDK retries those because the service
+# failed or asked it to, and the retry is carried out). Not an AWS behaviour: internal/faults, which
+# injects lost answers on purpose, forwards them under another invocation ID.
+class _Answer:
+    def __init__(self):
+        self.done = threading.Event()
+        self.response = None  # (status, headers, body) once kept
+
+
+class ReplayAnswers:
+    """Carry out each SDK operation call once, answering its retries alike."""
+
+    max_entries = 4096
+    max_bytes = 64 << 20
+    max_body = 8 << 20
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+        self.answers = {}  # invocation ID -> _Answer, oldest first
+        self.size = 0
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/moto-api/reset":
+            with self.lock:
+                self.answers.clear()
+                self.size = 0
+        key = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+        if not key:
+            return self.app(environ, start_response)
+        with self.lock:
+            entry = self.answers.get(key)
+            first = entry is None
+            if first:
+                entry = self.answers[key] = _Answer()
+        if not first:
+            # A retry: wait for the first attempt if it is still running.
+            entry.done.wait(timeout=120)
+            if entry.response is not None:
+                status, headers, body = entry.response
+                start_response(status, headers)
+                return [body]
+            return self.app(environ, start_response)
+        try:
+            status, headers, body = self._run(environ)
+            code = int(status.split(" ", 1)[0])
+            if code < 500 and code != 429 and len(body) <= self.max_body:
+                entry.response = (status, headers, body)
+                self._account(len(body))
+            else:
+                self._forget(key)
+        except BaseException:
+            self._forget(key)
+            raise
+        finally:
+            entry.done.set()
+        start_response(status, headers)
+        return [body]
+
+    def _run(self, environ):
+        captured = {}
+        chunks = []
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, list(headers)
+            return chunks.append
+
+        result = self.app(environ, capture)
+        try:
+            for chunk in result:
+                chunks.append(chunk)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        return captured["status"], captured["headers"], b"".join(chunks)
+
+    def _account(self, n):
+        with self.lock:
+            self.size += n
+            while len(self.answers) > self.max_entries or self.size > self.max_bytes:
+                oldest = next(iter(self.answers))
+                if not self._drop(oldest):
+                    break
+
+    def _forget(self, key):
+        with self.lock:
+            self._drop(key)
+
+    def _drop(self, key):
+        entry = self.answers.pop(key, None)
+        if entry is None:
+            return False
+        if entry.response is not None:
+            self.size -= len(entry.response[2])
+        return True
+
+
 class QuietHandler(WSGIRequestHandler):
     # HTTP/1.1 keeps connections open between requests. With werkzeug's
     # default (HTTP/1.0, one connection per request) a loaded machine now and
@@ -1597,7 +1704,7 @@ def main():
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = any free port)")
     args = parser.parse_args()
 
-    app = vpcmedic_routes(DomainDispatcherApplication(create_backend_app))
+    app = ReplayAnswers(vpcmedic_routes(DomainDispatcherApplication(create_backend_app)))
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=QuietHandler)
     server.socket.listen(128)  # the SDK opens many connections at once
     threading.Thread(target=server.serve_forever, daemon=True).start()

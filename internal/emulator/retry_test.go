@@ -5,24 +5,31 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// A connection dropped while the answer is read is retried for a read and
-// not for a change, which may have been made.
-func TestDroppedAnswersAreRetriedForReadsOnly(t *testing.T) {
+// invocationIDHeader is what the SDK sends, the same on every attempt of
+// one operation call; the emulator answers retried attempts by it.
+const invocationIDHeader = "Amz-Sdk-Invocation-Id"
+
+// A connection dropped while the answer is read is retried, for a read and
+// a change alike, every attempt of one call under one invocation ID.
+func TestDroppedAnswersAreRetriedUnderOneInvocationID(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	var mu sync.Mutex
-	requests := map[string]int{}
+	ids := map[string][]string{} // action -> invocation IDs of its attempts
 	go func() {
 		for {
 			conn, err := ln.Accept()
@@ -37,7 +44,8 @@ func TestDroppedAnswersAreRetriedForReadsOnly(t *testing.T) {
 				}
 				_ = req.ParseForm()
 				mu.Lock()
-				requests[req.PostForm.Get("Action")]++
+				action := req.PostForm.Get("Action")
+				ids[action] = append(ids[action], req.Header.Get(invocationIDHeader))
 				mu.Unlock()
 				// Headers and part of the body, then a reset.
 				_, _ = conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 500\r\n\r\n<DescribeVpcsResponse>"))
@@ -61,7 +69,66 @@ func TestDroppedAnswersAreRetriedForReadsOnly(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if requests["DescribeVpcs"] != 3 || requests["CreateVpc"] != 1 {
-		t.Errorf("requests = %v, want DescribeVpcs 3 times and CreateVpc once", requests)
+	for _, action := range []string{"DescribeVpcs", "CreateVpc"} {
+		got := ids[action]
+		if len(got) != 3 {
+			t.Errorf("%s: %d attempts, want 3", action, len(got))
+			continue
+		}
+		if got[0] == "" || got[1] != got[0] || got[2] != got[0] {
+			t.Errorf("%s: attempts under invocation IDs %q, want one ID for all", action, got)
+		}
+	}
+	if len(ids["CreateVpc"]) > 0 && len(ids["DescribeVpcs"]) > 0 && ids["CreateVpc"][0] == ids["DescribeVpcs"][0] {
+		t.Error("two calls share an invocation ID")
+	}
+}
+
+// A change whose answer is lost on the way back is retried, and the
+// emulator answers the retry with the first attempt's answer instead of
+// making the change a second time.
+func TestAChangeWhoseAnswerWasLostIsMadeOnce(t *testing.T) {
+	srv := Shared(t)
+	target, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forward := httputil.NewSingleHostReverseProxy(target)
+	var mu sync.Mutex
+	attempts := 0
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		attempts++
+		first := attempts == 1
+		mu.Unlock()
+		if !first {
+			forward.ServeHTTP(w, r)
+			return
+		}
+		// The change is made; its answer never reaches the caller.
+		forward.ServeHTTP(httptest.NewRecorder(), r)
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	}))
+	defer proxy.Close()
+
+	cfg := srv.MustConfig(t)
+	cfg.BaseEndpoint = aws.String(proxy.URL)
+	out, err := ec2.NewFromConfig(cfg).CreateVpc(t.Context(), &ec2.CreateVpcInput{CidrBlock: aws.String("10.77.0.0/16")})
+	if err != nil {
+		t.Fatalf("CreateVpc with its first answer lost: %v", err)
+	}
+	if attempts != 2 {
+		t.Errorf("%d attempts, want 2", attempts)
+	}
+	vpcs, err := ec2.NewFromConfig(srv.MustConfig(t)).DescribeVpcs(t.Context(), &ec2.DescribeVpcsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("cidr"), Values: []string{"10.77.0.0/16"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vpcs.Vpcs) != 1 || aws.ToString(vpcs.Vpcs[0].VpcId) != aws.ToString(out.Vpc.VpcId) {
+		t.Errorf("VPCs of 10.77.0.0/16: %d, want only %s, the one answered", len(vpcs.Vpcs), aws.ToString(out.Vpc.VpcId))
 	}
 }

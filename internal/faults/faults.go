@@ -8,6 +8,7 @@ package faults
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -159,6 +160,10 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			conn.Close()
 		}
 	case LoseAnswer:
+		// Under an invocation ID of its own: the emulator answers a
+		// retried attempt with its first answer, which would hide what
+		// this fault is for (the caller's retry carried out again).
+		forwarded.Header.Set(invocationIDHeader, "lost-answer-"+rand.Text())
 		p.forward.ServeHTTP(httptest.NewRecorder(), forwarded)
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			conn.Close()
@@ -170,6 +175,10 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+// invocationIDHeader names an SDK operation call, the same on each of its
+// attempts.
+const invocationIDHeader = "Amz-Sdk-Invocation-Id"
 
 // operationKey carries the operation of a forwarded call to its answer.
 type operationKey struct{}

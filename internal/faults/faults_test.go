@@ -117,18 +117,38 @@ func TestKeepPendingShowsCreatedEndpointsPendingForNReads(t *testing.T) {
 }
 
 // A lost answer reaches the backend, yet the caller sees a failure and
-// tries again: both tries reach the backend.
+// tries again: both tries reach the backend, the lost one under an
+// invocation ID of its own, so that the emulator carries the retry out
+// rather than answering it with the lost answer.
 func TestLoseAnswerLetsTheCallThroughAndFailsTheCaller(t *testing.T) {
-	p, served := startProxy(t)
+	var ids []string
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ids = append(ids, r.Header.Get(invocationIDHeader))
+		w.Header().Set("Content-Type", "text/xml")
+		w.Write([]byte(describeAnswer))
+	}))
+	t.Cleanup(backend.Close)
+	p, err := New(backend.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
 	p.Inject("DescribeVpcEndpoints", LoseAnswer, 1)
 	if _, err := ec2Client(t, p.URL, 1).DescribeVpcEndpoints(t.Context(), &ec2.DescribeVpcEndpointsInput{}); err == nil {
 		t.Error("the caller got an answer that was lost")
 	}
-	if *served != 1 {
-		t.Errorf("%d calls reached the backend, want 1", *served)
+	if len(ids) != 1 {
+		t.Errorf("%d calls reached the backend, want 1", len(ids))
 	}
 	if _, err := ec2Client(t, p.URL, 2).DescribeVpcEndpoints(t.Context(), &ec2.DescribeVpcEndpointsInput{}); err != nil {
 		t.Errorf("the next call failed: %v", err)
+	}
+	p.Inject("DescribeVpcEndpoints", LoseAnswer, 1)
+	if _, err := ec2Client(t, p.URL, 2).DescribeVpcEndpoints(t.Context(), &ec2.DescribeVpcEndpointsInput{}); err != nil {
+		t.Errorf("the retry of a lost answer failed: %v", err)
+	}
+	if len(ids) != 4 || ids[2] == ids[3] || ids[3] == "" || !strings.HasPrefix(ids[2], "lost-answer-") {
+		t.Errorf("invocation IDs reaching the backend %q: want the lost attempt's own, then the caller's", ids)
 	}
 }
 
