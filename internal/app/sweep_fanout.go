@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -108,26 +110,45 @@ func (a *App) fanOut(ctx context.Context, log *slog.Logger, rep *report.Report) 
 	return true, nil
 }
 
-// sendShards sends the messages of targets[from:to] in one batch.
+// shardSendAttempts bounds how many times the entries SQS refused for its
+// own reasons are sent again before the sweep gives up (and its scheduled
+// event is retried, the shards sent before deduplicated by their writes).
+const shardSendAttempts = 3
+
+// sendShards sends the messages of targets[from:to] in one batch. A batch
+// succeeds as a call even when some of its messages fail (the SQS API
+// reference: check for batch errors even on HTTP 200): those SQS refused
+// for its own reasons are sent again, without the ones it took; one refused
+// through the sender's fault (SenderFault, a malformed message) ends it.
 func (a *App) sendShards(ctx context.Context, sweep string, targets []Target, from, to int) error {
-	in := &sqs.SendMessageBatchInput{QueueUrl: aws.String(a.Config.SweepShardQueueURL)}
+	var entries []sqstypes.SendMessageBatchRequestEntry
 	for i := from; i < to; i++ {
 		body, err := json.Marshal(ShardMessage{Sweep: sweep, Index: i, Account: targets[i].Account, Region: targets[i].Region})
 		if err != nil {
 			return err
 		}
-		in.Entries = append(in.Entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body))})
+		entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body))})
 	}
-	out, err := a.Shards.SendMessageBatch(ctx, in)
-	if err != nil {
-		return fmt.Errorf("send shards %d-%d of sweep %s: %w", from, to-1, sweep, err)
+	for attempt := 1; ; attempt++ {
+		out, err := a.Shards.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(a.Config.SweepShardQueueURL), Entries: entries})
+		if err != nil {
+			return fmt.Errorf("send shards %d-%d of sweep %s: %w", from, to-1, sweep, err)
+		}
+		if len(out.Failed) == 0 {
+			return nil
+		}
+		refused := map[string]bool{}
+		for _, f := range out.Failed {
+			if f.SenderFault || attempt == shardSendAttempts {
+				return fmt.Errorf("send shards of sweep %s: %d of %d refused, shard %s: %s %s", sweep, len(out.Failed), len(entries), aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message))
+			}
+			refused[aws.ToString(f.Id)] = true
+		}
+		entries = slices.DeleteFunc(entries, func(e sqstypes.SendMessageBatchRequestEntry) bool { return !refused[aws.ToString(e.Id)] })
+		if err := a.sleep(ctx, time.Duration(attempt)*100*time.Millisecond); err != nil {
+			return err
+		}
 	}
-	// A batch succeeds as a call even when some of its messages fail.
-	if len(out.Failed) > 0 {
-		f := out.Failed[0]
-		return fmt.Errorf("send shards of sweep %s: %d of %d refused, shard %s: %s %s", sweep, len(out.Failed), to-from, aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message))
-	}
-	return nil
 }
 
 // HandleShard runs one shard of a fanned-out sweep from its SQS message

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/vpcmedic/vpcmedic/internal/app"
 	"github.com/vpcmedic/vpcmedic/internal/emulator"
@@ -279,5 +280,67 @@ func TestFannedOutSweepNamesTheAccountItCouldNotReach(t *testing.T) {
 	}
 	if !strings.Contains(alerts[0].Message, h.members[0].ARN) {
 		t.Errorf("the summary lost the reachable account's broken %s", h.members[0].ARN)
+	}
+}
+
+// refusingQueue has SQS refuse some entries of a batch call, as
+// SendMessageBatch does with HTTP 200, and records what each call sent.
+type refusingQueue struct {
+	app.ShardQueue
+	refuse []sqstypes.BatchResultErrorEntry // entries the next call refuses, by Id
+	sent   [][]string                       // Ids of each call
+}
+
+func (q *refusingQueue) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	var ids []string
+	for _, e := range in.Entries {
+		ids = append(ids, aws.ToString(e.Id))
+	}
+	q.sent = append(q.sent, ids)
+	refuse := q.refuse
+	q.refuse = nil
+	taken := *in
+	taken.Entries = slices.DeleteFunc(slices.Clone(in.Entries), func(e sqstypes.SendMessageBatchRequestEntry) bool {
+		return slices.ContainsFunc(refuse, func(f sqstypes.BatchResultErrorEntry) bool { return aws.ToString(f.Id) == aws.ToString(e.Id) })
+	})
+	out, err := q.ShardQueue.SendMessageBatch(ctx, &taken, opts...)
+	if err != nil {
+		return nil, err
+	}
+	out.Failed = append(out.Failed, refuse...)
+	return out, nil
+}
+
+// A batch in which SQS refused one message for its own reasons sends that
+// message again and only it: every shard arrives once.
+func TestShardRefusedInABatchIsSentAgainAlone(t *testing.T) {
+	h := newFanOutHub(t)
+	q := &refusingQueue{ShardQueue: h.d.App.Shards, refuse: []sqstypes.BatchResultErrorEntry{{Id: aws.String("1"), Code: aws.String("InternalError"), SenderFault: false}}}
+	h.d.App.Shards = q
+	h.d.App.Sleep = func(context.Context, time.Duration) error { return nil }
+	out, err := h.entry(t.Context(), sample(t, "sweep/scheduled.json"))
+	if err != nil || !app.FannedOut(out.(report.Report)) {
+		t.Fatalf("scheduled run: %v, %v; want it fanned out", out, err)
+	}
+	if want := [][]string{{"0", "1", "2"}, {"1"}}; !slices.EqualFunc(q.sent, want, slices.Equal) {
+		t.Errorf("batches sent %v, want %v", q.sent, want)
+	}
+	if shards := h.shards(t); len(shards) != 3 {
+		t.Errorf("%d shard messages, want 3", len(shards))
+	}
+}
+
+// A message SQS refuses through the sender's fault is not sent again: the
+// scheduled run fails, naming the shard, and Lambda retries it.
+func TestShardRefusedThroughTheSendersFaultFailsTheSweep(t *testing.T) {
+	h := newFanOutHub(t)
+	q := &refusingQueue{ShardQueue: h.d.App.Shards, refuse: []sqstypes.BatchResultErrorEntry{{Id: aws.String("2"), Code: aws.String("InvalidMessageContents"), SenderFault: true}}}
+	h.d.App.Shards = q
+	_, err := h.entry(t.Context(), sample(t, "sweep/scheduled.json"))
+	if err == nil || !strings.Contains(err.Error(), "shard 2: InvalidMessageContents") {
+		t.Fatalf("err %v, want the refused shard named", err)
+	}
+	if len(q.sent) != 1 {
+		t.Errorf("%d batch calls, want 1: a sender's fault is not retried", len(q.sent))
 	}
 }
