@@ -130,13 +130,49 @@ func (t *Table) putClaim(ctx context.Context, c *Claim, now time.Time, replace b
 
 // putIf puts an item if the stored one has the version given (replace) or
 // does not exist; a failed condition is ErrConflict.
+//
+// A write the SDK retried after its answer was lost fails its condition
+// against its own first attempt; the item DynamoDB returns on a failed
+// condition then is exactly the one written, and the write stands.
 func (t *Table) putIf(ctx context.Context, item map[string]types.AttributeValue, version int64, replace bool) error {
-	in := &dynamodb.PutItemInput{TableName: aws.String(t.Name), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	in := &dynamodb.PutItemInput{
+		TableName: aws.String(t.Name), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
 	if replace {
 		in.ConditionExpression, in.ExpressionAttributeValues = isVersion(version)
 	}
 	_, err := t.DynamoDB.PutItem(ctx, in)
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) && sameItem(failed.Item, item) {
+		return nil
+	}
 	return conflict(err)
+}
+
+// sameItem reports whether two items hold the same string and number
+// attributes, the only kinds the alert memory writes with putIf.
+func sameItem(stored, written map[string]types.AttributeValue) bool {
+	if len(stored) != len(written) {
+		return false
+	}
+	for name, w := range written {
+		switch w := w.(type) {
+		case *types.AttributeValueMemberS:
+			s, ok := stored[name].(*types.AttributeValueMemberS)
+			if !ok || s.Value != w.Value {
+				return false
+			}
+		case *types.AttributeValueMemberN:
+			s, ok := stored[name].(*types.AttributeValueMemberN)
+			if !ok || s.Value != w.Value {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // isVersion is the condition that the stored item has the version given;

@@ -2,6 +2,7 @@ package alertstate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -95,11 +96,20 @@ func (t *Table) Remember(ctx context.Context, workloadID string, p, known *Probl
 		version = known.version
 	}
 	if p == nil {
-		in := &dynamodb.DeleteItemInput{TableName: aws.String(t.Name), Key: key("problem#" + workloadID)}
+		in := &dynamodb.DeleteItemInput{
+			TableName: aws.String(t.Name), Key: key("problem#" + workloadID),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}
 		if known != nil {
 			in.ConditionExpression, in.ExpressionAttributeValues = isVersion(version)
 		}
 		_, err := t.DynamoDB.DeleteItem(ctx, in)
+		var failed *types.ConditionalCheckFailedException
+		if errors.As(err, &failed) && len(failed.Item) == 0 {
+			// Gone already: this delete's own first attempt, retried
+			// after its answer was lost, or another run forgetting it too.
+			return nil
+		}
 		if err := conflict(err); err != nil {
 			return fmt.Errorf("forget the problem of %s in %s: %w", workloadID, t.Name, err)
 		}

@@ -1,6 +1,7 @@
 package alertstate
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strings"
@@ -162,5 +163,68 @@ func TestTableLeasesTheSameVPCIDOfTwoAccountsApart(t *testing.T) {
 	out, err := hub.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(hub.Name), Key: key("lease#vpc-1")})
 	if err != nil || len(out.Item) == 0 {
 		t.Errorf("the hub's lease is not under lease#vpc-1: %v", err)
+	}
+}
+
+// retriedAfterLostAnswers makes every write twice and answers with the
+// second: the SDK's retry of a write whose first answer was lost.
+type retriedAfterLostAnswers struct{ DynamoDB }
+
+func (r retriedAfterLostAnswers) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if _, err := r.DynamoDB.PutItem(ctx, in, opts...); err != nil {
+		return nil, err
+	}
+	return r.DynamoDB.PutItem(ctx, in, opts...)
+}
+
+func (r retriedAfterLostAnswers) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	if _, err := r.DynamoDB.DeleteItem(ctx, in, opts...); err != nil {
+		return nil, err
+	}
+	return r.DynamoDB.DeleteItem(ctx, in, opts...)
+}
+
+// A conditional write retried after its answer was lost fails its
+// condition against its own first attempt; that is no conflict. Another
+// run's write still is.
+func TestTableWriteRetriedAfterALostAnswerStands(t *testing.T) {
+	tbl := newTable(t)
+	retried := &Table{DynamoDB: retriedAfterLostAnswers{tbl.DynamoDB}, Name: tbl.Name}
+	ctx := t.Context()
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+	c, held, err := retried.ClaimEvent(ctx, "evt-1", "run-a", now, now.Add(time.Minute))
+	if err != nil || held || c.Owner != "run-a" {
+		t.Fatalf("first claim, retried: %+v, held %v, %v; want it taken", c, held, err)
+	}
+	c.MessageID = "msg-1"
+	if err := retried.SaveClaim(ctx, c, now); err != nil {
+		t.Fatalf("save the message ID, retried: %v", err)
+	}
+	if stored, err := tbl.readClaim(ctx, "evt-1"); err != nil || stored.MessageID != "msg-1" || stored.version != c.version {
+		t.Fatalf("stored claim %+v (%v), want msg-1 at version %d", stored, err, c.version)
+	}
+
+	p := &Problem{WorkloadID: "esm-1", Fingerprint: "f1", FirstSeen: now, LastNotified: now}
+	if err := retried.Remember(ctx, "esm-1", p, nil, now); err != nil {
+		t.Fatalf("remember, retried: %v", err)
+	}
+	known, err := tbl.Problem(ctx, "esm-1")
+	if err != nil || known == nil {
+		t.Fatalf("problem %+v, %v", known, err)
+	}
+	if err := retried.Remember(ctx, "esm-1", nil, known, now); err != nil {
+		t.Fatalf("forget, retried: %v", err)
+	}
+
+	// A stale writer still loses to the run that wrote after it.
+	other := *c
+	c.Outcome = "checked 1 workloads"
+	if err := tbl.SaveClaim(ctx, c, now); err != nil {
+		t.Fatal(err)
+	}
+	other.Outcome = "stale"
+	if err := retried.SaveClaim(ctx, &other, now); !errors.Is(err, ErrConflict) {
+		t.Errorf("a stale write: %v, want ErrConflict", err)
 	}
 }

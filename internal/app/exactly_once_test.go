@@ -48,15 +48,22 @@ func (c *countingSNS) Publish(ctx context.Context, in *sns.PublishInput, opts ..
 	return out, err
 }
 
-// flakyMemory fails the first failProblemWrites writes of open problems.
+// flakyMemory fails the first failProblemWrites writes of open problems;
+// failPageRecords fails as many writes of an event's claim that record an
+// alert's message ID, as throttling would.
 type flakyMemory struct {
 	alertstate.DynamoDB
 	failProblemWrites atomic.Int32
+	failPageRecords   atomic.Int32
 }
 
 func (f *flakyMemory) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	if pk, ok := in.Item["pk"].(*dbtypes.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, "problem#") && f.failProblemWrites.Add(-1) >= 0 {
+	pk, _ := in.Item["pk"].(*dbtypes.AttributeValueMemberS)
+	if pk != nil && strings.HasPrefix(pk.Value, "problem#") && f.failProblemWrites.Add(-1) >= 0 {
 		return nil, &smithy.GenericAPIError{Code: "InternalServerError", Message: "Internal server error"}
+	}
+	if _, records := in.Item["messageId"]; pk != nil && strings.HasPrefix(pk.Value, "event#") && records && f.failPageRecords.Add(-1) >= 0 {
+		return nil, &smithy.GenericAPIError{Code: "ProvisionedThroughputExceededException", Message: "Rate of requests exceeds the allowed throughput"}
 	}
 	return f.DynamoDB.PutItem(ctx, in, opts...)
 }
@@ -169,6 +176,34 @@ func TestMemoryWriteFailureIsRetriedWithoutRepaging(t *testing.T) {
 	}
 	if n := publishes.accepted.Load(); n != 1 {
 		t.Errorf("%d alerts accepted in all, want 1", n)
+	}
+}
+
+// When recording the sent alert in the event's claim meets throttling, the
+// run tries again rather than failing: a failed run's retry would page again.
+func TestThrottledRecordOfASentAlertIsTriedAgain(t *testing.T) {
+	m := newMemoryAccount(t)
+	createTable(t, m.srv, "vpcmedic-state")
+	publishes := &countingSNS{}
+	d := m.deps(t, "vpcmedic-state", "alarm", publishes)
+	flaky := &flakyMemory{DynamoDB: d.App.State.DynamoDB}
+	flaky.failPageRecords.Store(3)
+	d.App.State.DynamoDB = flaky
+	var waits []time.Duration
+	d.App.Sleep = func(_ context.Context, w time.Duration) error { waits = append(waits, w); return nil }
+	event := withEventID(t, mappingCreated(t, m.w.ESM), "e-throttled")
+
+	rep := handle(t, d, event)
+	if rep.Alert == nil || rep.Alert.MessageID == "" || publishes.accepted.Load() != 1 {
+		t.Fatalf("alert %+v, %d accepted; want one sent", rep.Alert, publishes.accepted.Load())
+	}
+	if len(waits) != 3 {
+		t.Errorf("waited %v between tries, want 3 waits for 3 throttled writes", waits)
+	}
+	// A duplicate delivery finds the event handled and pages nobody.
+	again := handle(t, d, event)
+	if !strings.Contains(again.Trigger.Skip, "already handled") || publishes.accepted.Load() != 1 {
+		t.Errorf("duplicate: skip %q, %d accepted; want it skipped, one page in all", again.Trigger.Skip, publishes.accepted.Load())
 	}
 }
 

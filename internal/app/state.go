@@ -222,7 +222,33 @@ func (a *App) alert(ctx context.Context, log *slog.Logger, c *alertstate.Claim, 
 		return nil
 	}
 	c.MessageID, c.Remembered = alert.MessageID, false
-	return a.State.SaveClaim(ctx, c, a.now())
+	return a.recordPage(ctx, log, c)
+}
+
+// pageRecordTries bounds the writes of a sent alert's message ID: past the
+// SDK's own retries, a few more, three seconds of waits in all, ride out a
+// burst of throttling or 5xx that would otherwise fail the run and have its
+// retry page a second time.
+const pageRecordTries = 5
+
+// recordPage writes the message ID of an alert SNS accepted into the
+// event's claim, trying harder than any other write: it is what keeps a
+// retry of this event from paging again. A claim another run took over
+// meanwhile (ErrConflict) is not retried.
+func (a *App) recordPage(ctx context.Context, log *slog.Logger, c *alertstate.Claim) error {
+	var err error
+	for try := 1; try <= pageRecordTries; try++ {
+		if err = a.State.SaveClaim(ctx, c, a.now()); err == nil || errors.Is(err, alertstate.ErrConflict) {
+			return err
+		}
+		log.Warn("could not record the alert sent; trying again", "messageId", c.MessageID, "try", try, "error", err.Error())
+		if try < pageRecordTries {
+			if serr := a.sleep(ctx, time.Duration(200<<(try-1))*time.Millisecond); serr != nil {
+				return err
+			}
+		}
+	}
+	return err
 }
 
 // remember writes the open problems once on-call was told. A record
