@@ -59,9 +59,18 @@ func (t *Table) StartSweep(ctx context.Context, run SweepRun, now time.Time) (*S
 	item["total"] = &types.AttributeValueMemberN{Value: strconv.Itoa(run.Total)}
 	item["done"] = &types.AttributeValueMemberN{Value: "0"}
 	item["trigger"] = &types.AttributeValueMemberS{Value: string(run.Trigger)}
-	item["targets"] = &types.AttributeValueMemberS{Value: string(run.Targets)}
+	// Compressed: an organisation's account and Region pairs listed in
+	// JSON pass the item limit near 6,000; compressed, past 50,000.
+	targets, err := compress(run.Targets)
+	if err != nil {
+		return nil, err
+	}
+	if len(targets) > MaxShardBytes {
+		return nil, fmt.Errorf("sweep %s: its %d targets take %d bytes compressed: %w", run.ID, run.Total, len(targets), ErrTooLarge)
+	}
+	item["targetsGzip"] = &types.AttributeValueMemberB{Value: targets}
 	item["expiresAt"] = unixValue(now.Add(eventTTL))
-	_, err := t.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.Name), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	_, err = t.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.Name), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
 	if err = conflict(err); err != nil && !errors.Is(err, ErrConflict) {
 		return nil, fmt.Errorf("record sweep %s in %s: %w", run.ID, t.Name, err)
 	}
@@ -81,16 +90,46 @@ func (t *Table) Sweep(ctx context.Context, id string) (*SweepRun, error) {
 	if len(out.Item) == 0 {
 		return nil, nil
 	}
-	return sweepRun(id, out.Item), nil
+	return sweepRun(id, out.Item)
 }
 
-func sweepRun(id string, item map[string]types.AttributeValue) *SweepRun {
+func sweepRun(id string, item map[string]types.AttributeValue) (*SweepRun, error) {
 	dispatched, _ := item["dispatched"].(*types.AttributeValueMemberBOOL)
-	return &SweepRun{
+	run := &SweepRun{
 		ID: id, Total: int(intAttr(item["total"])), Done: int(intAttr(item["done"])),
 		Dispatched: dispatched != nil && dispatched.Value,
-		Trigger:    []byte(stringAttr(item["trigger"])), Targets: []byte(stringAttr(item["targets"])),
+		Trigger:    []byte(stringAttr(item["trigger"])),
+		// Recorded in plain JSON by earlier versions.
+		Targets: []byte(stringAttr(item["targets"])),
 	}
+	if b, ok := item["targetsGzip"].(*types.AttributeValueMemberB); ok {
+		targets, err := decompress(b.Value)
+		if err != nil {
+			return nil, fmt.Errorf("targets of sweep %s: %w", id, err)
+		}
+		run.Targets = targets
+	}
+	return run, nil
+}
+
+func compress(b []byte) ([]byte, error) {
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	if _, err := zw.Write(b); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+func decompress(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }
 
 // MarkDispatched records that every shard's message of the sweep was sent,
@@ -113,19 +152,15 @@ func (t *Table) MarkDispatched(ctx context.Context, id string) error {
 // another delivery stored it first; ErrTooLarge says the result does not
 // fit in an item.
 func (t *Table) PutShard(ctx context.Context, id string, index int, result []byte, now time.Time) (stored bool, err error) {
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	if _, err := zw.Write(result); err != nil {
+	b, err := compress(result)
+	if err != nil {
 		return false, err
 	}
-	if err := zw.Close(); err != nil {
-		return false, err
-	}
-	if b.Len() > MaxShardBytes {
-		return false, fmt.Errorf("shard %d of sweep %s: %d bytes compressed: %w", index, id, b.Len(), ErrTooLarge)
+	if len(b) > MaxShardBytes {
+		return false, fmt.Errorf("shard %d of sweep %s: %d bytes compressed: %w", index, id, len(b), ErrTooLarge)
 	}
 	item := shardKey(id, index)
-	item["result"] = &types.AttributeValueMemberB{Value: b.Bytes()}
+	item["result"] = &types.AttributeValueMemberB{Value: b}
 	item["expiresAt"] = unixValue(now.Add(eventTTL))
 	_, err = t.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.Name), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
 	switch err = conflict(err); {
@@ -147,11 +182,7 @@ func (t *Table) Shard(ctx context.Context, id string, index int) ([]byte, error)
 	if !ok {
 		return nil, nil
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(b.Value))
-	if err != nil {
-		return nil, fmt.Errorf("shard %d of sweep %s: %w", index, id, err)
-	}
-	result, err := io.ReadAll(zr)
+	result, err := decompress(b.Value)
 	if err != nil {
 		return nil, fmt.Errorf("shard %d of sweep %s: %w", index, id, err)
 	}
@@ -178,7 +209,8 @@ func (t *Table) CountShard(ctx context.Context, id string, index int) (run *Swee
 	})
 	switch err = conflict(err); {
 	case err == nil:
-		return sweepRun(id, out.Attributes), true, nil
+		run, err := sweepRun(id, out.Attributes)
+		return run, err == nil, err
 	case !errors.Is(err, ErrConflict):
 		return nil, false, fmt.Errorf("count shard %d of sweep %s in %s: %w", index, id, t.Name, err)
 	}

@@ -3,9 +3,16 @@ package alertstate
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // A fanned-out sweep: its run is recorded once, each shard's result is
@@ -78,5 +85,55 @@ func TestTableRefusesAShardTooLargeForAnItem(t *testing.T) {
 	_, _ = rand.Read(random)
 	if _, err := tbl.PutShard(t.Context(), "evt-big", 1, random, now); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("incompressible result over the limit: %v, want ErrTooLarge", err)
+	}
+}
+
+// The targets of an organisation-wide sweep, 12,000 account and Region
+// pairs (about 840 KB of JSON, twice what an item holds), are recorded
+// and read back whole.
+func TestTableRecordsTheTargetsOfALargeOrganisation(t *testing.T) {
+	tbl := newTable(t)
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	regions := []string{"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2"}
+	var targets []map[string]string
+	for i := range 2000 {
+		for _, r := range regions {
+			targets = append(targets, map[string]string{"Account": fmt.Sprintf("%012d", 100000000000+i*7919), "Region": r, "Partition": "aws"})
+		}
+	}
+	listed, err := json.Marshal(targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) < 400<<10 {
+		t.Fatalf("%d bytes of targets: the test needs more than an item holds", len(listed))
+	}
+	if _, err := tbl.StartSweep(t.Context(), SweepRun{ID: "evt-org", Total: len(targets), Targets: listed}, now); err != nil {
+		t.Fatalf("record %d targets: %v", len(targets), err)
+	}
+	run, err := tbl.Sweep(t.Context(), "evt-org")
+	if err != nil || run == nil || !bytes.Equal(run.Targets, listed) || run.Total != len(targets) {
+		t.Fatalf("read back: %v; targets equal %v", err, run != nil && bytes.Equal(run.Targets, listed))
+	}
+	run, counted, err := tbl.CountShard(t.Context(), "evt-org", 11999)
+	if err != nil || !counted || run.Done != 1 || !bytes.Equal(run.Targets, listed) {
+		t.Errorf("count a shard: %v, counted %v", err, counted)
+	}
+}
+
+// A sweep recorded by an earlier version, its targets in plain JSON, is
+// still read.
+func TestTableReadsASweepRecordedWithPlainTargets(t *testing.T) {
+	tbl := newTable(t)
+	item := sweepKey("evt-old")
+	item["total"] = &types.AttributeValueMemberN{Value: "2"}
+	item["done"] = &types.AttributeValueMemberN{Value: "0"}
+	item["targets"] = &types.AttributeValueMemberS{Value: `[{"Account":"111111111111"},{"Account":"222222222222"}]`}
+	if _, err := tbl.DynamoDB.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(tbl.Name), Item: item}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := tbl.Sweep(t.Context(), "evt-old")
+	if err != nil || run == nil || !strings.Contains(string(run.Targets), "222222222222") {
+		t.Errorf("sweep %+v, %v; want its plain targets", run, err)
 	}
 }
