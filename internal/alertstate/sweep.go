@@ -66,7 +66,7 @@ func (t *Table) StartSweep(ctx context.Context, run SweepRun, now time.Time) (*S
 		return nil, err
 	}
 	if len(targets) > MaxShardBytes {
-		return nil, fmt.Errorf("sweep %s: its %d targets take %d bytes compressed: %w", run.ID, run.Total, len(targets), ErrTooLarge)
+		return nil, fmt.Errorf("sweep %s: its %d account and Region targets take %d bytes compressed, more than one item of %s holds", run.ID, run.Total, len(targets), t.Name)
 	}
 	item["targetsGzip"] = &types.AttributeValueMemberB{Value: targets}
 	item["expiresAt"] = unixValue(now.Add(eventTTL))
