@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -60,7 +59,9 @@ func TestSweepOfALargeAccountStaysWithinItsCallBudget(t *testing.T) {
 		}
 		return s.Err()
 	}
-	seedAfresh(t, srv, seed)
+	if err := seed(); err != nil {
+		t.Fatal(err)
+	}
 
 	srv.UseEnv(t)
 	calls := callLog{delay: slowCalls}
@@ -140,32 +141,6 @@ func quietLogger(*testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-// seedAfresh seeds a large account. Thousands of changes seed it; a
-// connection the emulator drops under load fails a change (never retried:
-// it may have been made), so the seeding starts over on a clean emulator
-// then, up to three times.
-func seedAfresh(t *testing.T, srv *emulator.Server, seed func() error) {
-	t.Helper()
-	err := seed()
-	for attempt := 2; err != nil && attempt <= 3 && droppedConnection(err); attempt++ {
-		t.Logf("seeding again after %v", err)
-		if err := srv.Reset(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		err = seed()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// droppedConnection reports whether an error is a connection the emulator
-// dropped while answering.
-func droppedConnection(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "connection reset") || strings.Contains(msg, "use of closed network connection") || strings.Contains(msg, "EOF")
-}
-
 // A sweep of 1,000 workloads at 50 ms a call, on 60 VPCs (10 with 90
 // functions each, 50 with one), 950 VPC functions and 50 Kafka mappings on
 // 5 clusters, CHECK_CONCURRENCY 8. Measured with callLog's rounds:
@@ -237,7 +212,9 @@ func TestSweepOfAThousandWorkloadsFitsItsTimeout(t *testing.T) {
 		}
 		return s.Err()
 	}
-	seedAfresh(t, srv, seed)
+	if err := seed(); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("seeded %d workloads in %s", functions+mappings, time.Since(seedStart).Round(time.Second))
 
 	srv.UseEnv(t)
