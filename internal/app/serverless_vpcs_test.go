@@ -139,3 +139,54 @@ func TestServerlessMappingInTwoVPCs(t *testing.T) {
 		})
 	}
 }
+
+// A sweep in remediate mode fixes a single-VPC mapping in VPC A; the
+// mapping on a serverless cluster in VPCs A and B, whose configurations were
+// both broken, is re-checked on VPC A as it is after the fix: healthy
+// there, broken only in B, so not broken and no page for it.
+func TestServerlessMappingIsRecheckedOnAVPCAnotherWorkloadsFixChanged(t *testing.T) {
+	srv := emulator.Shared(t)
+	s := scenario.New(srv.MustConfig(t), scenario.WithContext(t.Context()))
+	a, b := twoZones(s), twoZones(s)
+	sgA := a.VPC.SecurityGroup("kafka").IngressSelf(9098)
+	sgB := b.VPC.SecurityGroup("kafka").IngressSelf(9098)
+	orders := s.MSKServerlessIn("orders", scenario.ClusterVPC{Subnets: a.Private, SG: sgA}, scenario.ClusterVPC{Subnets: b.Private, SG: sgB})
+	multi := s.KafkaESM(s.Function("orders-consumer", s.Role("orders-consumer", iamConsumer()...)), orders, "orders")
+	payments := s.MSKCluster("payments", a.Private, sgA, scenario.AuthIAM)
+	single := s.KafkaESM(s.Function("payments-consumer", s.Role("payments-consumer", iamConsumer()...)), payments, "orders")
+	if err := s.Err(); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	page := newOncall(t, srv)
+	useEmulatorEnv(t, srv)
+	t.Setenv("MODE", config.ModeRemediate)
+	t.Setenv("ALERT_TOPIC_ARN", page.TopicARN)
+	d := buildFromEnv(t, app.Sweep)
+
+	rep := handle(t, d, sample(t, "sweep/scheduled.json"))
+	byID := map[string]report.Workload{}
+	for _, w := range rep.Workloads {
+		byID[w.ID] = w
+	}
+	if w := byID[single.UUID]; w.Before != report.StatusBroken || w.Status != report.StatusOK {
+		t.Fatalf("single-VPC mapping %s -> %s, want it fixed: changes %+v", w.Before, w.Status, rep.Changes)
+	}
+	w := byID[multi.UUID]
+	if w.Before != report.StatusBroken || w.Status != report.StatusOK {
+		t.Errorf("two-VPC mapping %s -> %s, want broken, then ok once VPC A was fixed: %+v", w.Before, w.Status, w.Findings)
+	}
+	if !slices.ContainsFunc(w.Findings, func(f report.Finding) bool {
+		return f.CheckID == "VM125" && strings.Contains(f.Message, "VPC configuration 2 of 2 ("+b.VPC.ID+") is broken")
+	}) {
+		t.Errorf("no VM125 warning naming configuration 2 in %s: %+v", b.VPC.ID, w.Findings)
+	}
+	if slices.ContainsFunc(w.Findings, func(f report.Finding) bool {
+		return f.Severity == report.SeverityError || strings.HasPrefix(f.Message, "VPC configuration 1 of 2") && f.Check == "service-path"
+	}) {
+		t.Errorf("findings still hold VPC A's state before the fix: %+v", w.Findings)
+	}
+	alerts := page.received(t)
+	if len(alerts) != 1 || strings.Contains(alerts[0].Message, "BROKEN, new: "+"orders-consumer") {
+		t.Errorf("alerts %+v: want one summary that does not page the two-VPC mapping", alerts)
+	}
+}
