@@ -68,6 +68,19 @@ func (f *flakyMemory) PutItem(ctx context.Context, in *dynamodb.PutItemInput, op
 	return f.DynamoDB.PutItem(ctx, in, opts...)
 }
 
+// newFlakyMemoryRun wires an alarm-mode function over a memory whose
+// writes the test can make fail, counting what it publishes.
+func newFlakyMemoryRun(t *testing.T) (*memoryAccount, *runner.Deps, *countingSNS, *flakyMemory) {
+	t.Helper()
+	m := newMemoryAccount(t)
+	createTable(t, m.srv, "vpcmedic-state")
+	publishes := &countingSNS{}
+	d := m.deps(t, "vpcmedic-state", "alarm", publishes)
+	flaky := &flakyMemory{DynamoDB: d.App.State.DynamoDB}
+	d.App.State.DynamoDB = flaky
+	return m, d, publishes, flaky
+}
+
 // memoryAccount is a broken mapping, an on-call topic and an alert memory.
 type memoryAccount struct {
 	srv   *emulator.Server
@@ -145,13 +158,8 @@ func TestMemoryThrottledPublishIsRetried(t *testing.T) {
 // When SNS accepted the alert but the memory write failed, the retry
 // writes the memory and does not page again; nor does a later event.
 func TestMemoryWriteFailureIsRetriedWithoutRepaging(t *testing.T) {
-	m := newMemoryAccount(t)
-	createTable(t, m.srv, "vpcmedic-state")
-	publishes := &countingSNS{}
-	d := m.deps(t, "vpcmedic-state", "alarm", publishes)
-	flaky := &flakyMemory{DynamoDB: d.App.State.DynamoDB}
+	m, d, publishes, flaky := newFlakyMemoryRun(t)
 	flaky.failProblemWrites.Store(1)
-	d.App.State.DynamoDB = flaky
 	clock := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	d.App.Now = func() time.Time { return clock }
 	event := withEventID(t, mappingCreated(t, m.w.ESM), "e-memory")
@@ -182,13 +190,8 @@ func TestMemoryWriteFailureIsRetriedWithoutRepaging(t *testing.T) {
 // When recording the sent alert in the event's claim meets throttling, the
 // run tries again rather than failing: a failed run's retry would page again.
 func TestThrottledRecordOfASentAlertIsTriedAgain(t *testing.T) {
-	m := newMemoryAccount(t)
-	createTable(t, m.srv, "vpcmedic-state")
-	publishes := &countingSNS{}
-	d := m.deps(t, "vpcmedic-state", "alarm", publishes)
-	flaky := &flakyMemory{DynamoDB: d.App.State.DynamoDB}
+	m, d, publishes, flaky := newFlakyMemoryRun(t)
 	flaky.failPageRecords.Store(3)
-	d.App.State.DynamoDB = flaky
 	var waits []time.Duration
 	d.App.Sleep = func(_ context.Context, w time.Duration) error { waits = append(waits, w); return nil }
 	event := withEventID(t, mappingCreated(t, m.w.ESM), "e-throttled")

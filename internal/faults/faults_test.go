@@ -36,9 +36,19 @@ func ec2Client(t *testing.T, url string, attempts int) *ec2.Client {
 
 func startProxy(t *testing.T) (*Proxy, *int) {
 	t.Helper()
+	p, served, _ := startRecordingProxy(t)
+	return p, served
+}
+
+// startRecordingProxy also returns the invocation IDs of the calls that
+// reached the backend, in order.
+func startRecordingProxy(t *testing.T) (*Proxy, *int, *[]string) {
+	t.Helper()
 	served := 0
+	var ids []string
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		served++
+		ids = append(ids, r.Header.Get(invocationIDHeader))
 		w.Header().Set("Content-Type", "text/xml")
 		w.Write([]byte(describeAnswer))
 	}))
@@ -48,7 +58,7 @@ func startProxy(t *testing.T) (*Proxy, *int) {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	return p, &served
+	return p, &served, &ids
 }
 
 func TestInjectedFaultsAreRetriedThenPassThrough(t *testing.T) {
@@ -121,24 +131,13 @@ func TestKeepPendingShowsCreatedEndpointsPendingForNReads(t *testing.T) {
 // invocation ID of its own, so that the emulator carries the retry out
 // rather than answering it with the lost answer.
 func TestLoseAnswerLetsTheCallThroughAndFailsTheCaller(t *testing.T) {
-	var ids []string
-	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ids = append(ids, r.Header.Get(invocationIDHeader))
-		w.Header().Set("Content-Type", "text/xml")
-		w.Write([]byte(describeAnswer))
-	}))
-	t.Cleanup(backend.Close)
-	p, err := New(backend.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
+	p, _, recorded := startRecordingProxy(t)
 	p.Inject("DescribeVpcEndpoints", LoseAnswer, 1)
 	if _, err := ec2Client(t, p.URL, 1).DescribeVpcEndpoints(t.Context(), &ec2.DescribeVpcEndpointsInput{}); err == nil {
 		t.Error("the caller got an answer that was lost")
 	}
-	if len(ids) != 1 {
-		t.Errorf("%d calls reached the backend, want 1", len(ids))
+	if len(*recorded) != 1 {
+		t.Errorf("%d calls reached the backend, want 1", len(*recorded))
 	}
 	if _, err := ec2Client(t, p.URL, 2).DescribeVpcEndpoints(t.Context(), &ec2.DescribeVpcEndpointsInput{}); err != nil {
 		t.Errorf("the next call failed: %v", err)
@@ -147,6 +146,7 @@ func TestLoseAnswerLetsTheCallThroughAndFailsTheCaller(t *testing.T) {
 	if _, err := ec2Client(t, p.URL, 2).DescribeVpcEndpoints(t.Context(), &ec2.DescribeVpcEndpointsInput{}); err != nil {
 		t.Errorf("the retry of a lost answer failed: %v", err)
 	}
+	ids := *recorded
 	if len(ids) != 4 || ids[2] == ids[3] || ids[3] == "" || !strings.HasPrefix(ids[2], "lost-answer-") {
 		t.Errorf("invocation IDs reaching the backend %q: want the lost attempt's own, then the caller's", ids)
 	}
