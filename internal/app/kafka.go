@@ -29,7 +29,7 @@ func (a *App) kafkaWorkloads(ctx context.Context, k *trail.KafkaChange) ([]*work
 		return nil, skip, nil
 	}
 	// The mappings of one source share their cluster or connection read.
-	out, err := a.readMappings(ctx, uuids)
+	out, err := readMappings(ctx, a.Inventory.Scoped(), uuids)
 	if err != nil {
 		return nil, "", err
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/mq"
 	mqtypes "github.com/aws/aws-sdk-go-v2/service/mq/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
@@ -26,7 +25,10 @@ const docDBEngine = "docdb"
 // their pollers are checked in the broker's or cluster's current subnets
 // and groups.
 func (a *App) sourceChangeWorkloads(ctx context.Context, c *trail.SourceChange) ([]*workload.Workload, string, error) {
-	sources, skip, err := a.changedSources(ctx, c)
+	// One scoped read: the broker described to find its ARN is not read
+	// again for its mappings.
+	inv := a.Inventory.Scoped()
+	sources, skip, err := a.changedSources(ctx, inv, c)
 	if err != nil || skip != "" {
 		return nil, skip, err
 	}
@@ -42,7 +44,7 @@ func (a *App) sourceChangeWorkloads(ctx context.Context, c *trail.SourceChange) 
 	if len(uuids) == 0 {
 		return nil, fmt.Sprintf("no event source mapping of this account reads from %s", named), nil
 	}
-	out, err := a.readMappings(ctx, uuids)
+	out, err := readMappings(ctx, inv, uuids)
 	if err != nil {
 		return nil, "", err
 	}
@@ -54,10 +56,10 @@ func (a *App) sourceChangeWorkloads(ctx context.Context, c *trail.SourceChange) 
 
 // changedSources returns the event source ARNs the change touches, or why
 // it touches none.
-func (a *App) changedSources(ctx context.Context, c *trail.SourceChange) ([]string, string, error) {
+func (a *App) changedSources(ctx context.Context, inv *inventory.Reader, c *trail.SourceChange) ([]string, string, error) {
 	switch {
 	case c.BrokerID != "":
-		return a.brokerSource(ctx, c.BrokerID)
+		return brokerSource(ctx, inv, c.BrokerID)
 	case c.ClusterARN != "":
 		if c.Engine != "" && c.Engine != docDBEngine {
 			return nil, fmt.Sprintf("DB cluster %s runs %s, not DocumentDB: no event source mapping can read from it", c.ClusterARN, c.Engine), nil
@@ -71,11 +73,11 @@ func (a *App) changedSources(ctx context.Context, c *trail.SourceChange) ([]stri
 
 // brokerSource is the ARN of a broker, which mappings name and the events
 // do not: it holds the broker's name (arn:aws:mq:REGION:ACCOUNT:broker:NAME:ID).
-func (a *App) brokerSource(ctx context.Context, id string) ([]string, string, error) {
-	if a.Inventory.MQ == nil {
+func brokerSource(ctx context.Context, inv *inventory.Reader, id string) ([]string, string, error) {
+	if inv.MQ == nil {
 		return nil, "", errors.New("the Amazon MQ client is not configured: the mappings of broker " + id + " cannot be found")
 	}
-	out, err := a.Inventory.MQ.DescribeBroker(ctx, &mq.DescribeBrokerInput{BrokerId: aws.String(id)})
+	out, err := inv.DescribeBroker(ctx, id)
 	var nf *mqtypes.NotFoundException
 	switch {
 	case errors.As(err, &nf):
@@ -118,10 +120,9 @@ func (a *App) subnetGroupSources(ctx context.Context, group string) ([]string, s
 
 // readMappings reads each mapping as a mapping change reads it, leaving
 // out those that are gone, being deleted, or polled outside any customer
-// VPC. The mappings share one scoped read of their sources.
-func (a *App) readMappings(ctx context.Context, uuids []string) ([]*workload.Workload, error) {
+// VPC. The mappings share inv's one read of their sources.
+func readMappings(ctx context.Context, inv *inventory.Reader, uuids []string) ([]*workload.Workload, error) {
 	var out []*workload.Workload
-	inv := a.Inventory.Scoped()
 	for _, uuid := range uuids {
 		w, err := inv.ESM(ctx, uuid)
 		switch {

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/vpcmedic/vpcmedic/internal/app"
 	"github.com/vpcmedic/vpcmedic/internal/emulator"
+	"github.com/vpcmedic/vpcmedic/internal/inventory"
 	"github.com/vpcmedic/vpcmedic/internal/report"
 	"github.com/vpcmedic/vpcmedic/internal/scenario"
 	"github.com/vpcmedic/vpcmedic/internal/trail"
@@ -20,6 +22,17 @@ const (
 	sampleBrokerGroup = "sg-0e4b7c1d9a2f63508"
 	sampleClusterARN  = "arn:aws:rds:us-east-1:123456789012:cluster:shop"
 )
+
+// countingMQ counts the brokers described.
+type countingMQ struct {
+	inventory.MQ
+	calls int
+}
+
+func (c *countingMQ) DescribeBroker(ctx context.Context, in *mq.DescribeBrokerInput, opts ...func(*mq.Options)) (*mq.DescribeBrokerOutput, error) {
+	c.calls++
+	return c.MQ.DescribeBroker(ctx, in, opts...)
+}
 
 // An UpdateBroker that moves the broker to a group without the broker port
 // from itself cuts the pollers off their broker: the mapping is checked in
@@ -48,10 +61,15 @@ func TestBrokerGroupChangeBreaksItsMappingAndPages(t *testing.T) {
 	useEmulatorEnv(t, srv)
 	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
 	d := buildFromEnv(t, app.OnLambdaChange)
+	brokers := &countingMQ{MQ: d.App.Inventory.MQ}
+	d.App.Inventory.MQ = brokers
 
 	before := handle(t, d, event("4b8e1f27-6c3d-4a95-8e02-000000000001"))
 	// Only the mapping of the changed broker, not that of the other one.
 	wantDiagnosis(t, before, esm.UUID, report.StatusOK, nil)
+	if brokers.calls != 1 {
+		t.Errorf("DescribeBroker called %d times, want once: to find the broker's ARN and read its mapping", brokers.calls)
+	}
 	if c := before.Trigger.SourceChange; before.Trigger.Source != trail.SourceMQ || c == nil || c.BrokerID != brokerID {
 		t.Fatalf("trigger %s, source change %+v, want a change of broker %s", before.Trigger.Source, c, brokerID)
 	}

@@ -46,6 +46,12 @@ func cached[O any](r *Reader, m func(*sourceCache) *map[string]*O, key string, r
 	return out, nil
 }
 
+// DescribeBroker describes an Amazon MQ broker by its ID, once for a scoped
+// reader and every mapping it reads afterwards.
+func (r *Reader) DescribeBroker(ctx context.Context, id string) (*mq.DescribeBrokerOutput, error) {
+	return r.describeBroker(ctx, id)
+}
+
 func (r *Reader) describeBroker(ctx context.Context, id string) (*mq.DescribeBrokerOutput, error) {
 	return cached(r, func(c *sourceCache) *map[string]*mq.DescribeBrokerOutput { return &c.brokers }, id, func() (*mq.DescribeBrokerOutput, error) {
 		return r.MQ.DescribeBroker(ctx, &mq.DescribeBrokerInput{BrokerId: aws.String(id)})
