@@ -85,6 +85,15 @@ func TestSweepFanOutIsAQueueFeedingTheSweepWithBoundedConcurrency(t *testing.T) 
 		case ok:
 			t.Errorf("%s has SWEEP_SHARD_QUEUE_URL, which only the sweep reads", fn.LogicalID)
 		}
+		// Counting shards updates the sweep records in place, and nothing else.
+		for _, st := range fn.Statements {
+			if !slices.Contains(st.Actions, "dynamodb:UpdateItem") {
+				continue
+			}
+			if got := compactJSON(t, st.Condition); got != `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["sweep#*"]}}` {
+				t.Errorf("%s: %s allows dynamodb:UpdateItem under %s, want only on the sweep records' keys", fn.LogicalID, st.Sid, got)
+			}
+		}
 	}
 }
 

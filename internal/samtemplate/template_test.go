@@ -455,8 +455,11 @@ func checkResources(t *testing.T, sid, action string, resources []samtemplate.Va
 		case action == "sts:AssumeRole":
 			// Only the member role, by name, in the accounts the hub watches.
 			ok = r.Sub() == "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"
-		case service == "organizations":
-			// Organizations' account reads take ARNs of the management account, unknown here.
+		case action == "organizations:DescribeAccount":
+			// The organisation's accounts, whatever its management account.
+			ok = r.Sub() == "arn:${AWS::Partition}:organizations::*:account/${OrganizationId}/*"
+		case action == "organizations:ListAccounts":
+			// No resource type: the Service Authorization Reference lists none.
 			ok = r.String() == "*"
 		case action == "iam:SimulatePrincipalPolicy":
 			// Only roles of this account, which are global (no Region).
