@@ -382,15 +382,31 @@ func (s *Server) SetFunctionState(ctx context.Context, function string, state Fu
 	return nil
 }
 
+// postAttempts bounds the tries of a test-only request: each sets state to
+// what it says (a reset, a mapping's state), so trying again after a
+// dropped connection is safe.
+const postAttempts = 3
+
 func (s *Server) post(ctx context.Context, path string, body []byte, want int) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+path, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return err
+	var resp *http.Response
+	for attempt := 1; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+path, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err = s.client.Do(req)
+		if err == nil {
+			break
+		}
+		if attempt == postAttempts || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+		}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != want {

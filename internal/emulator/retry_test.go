@@ -132,3 +132,31 @@ func TestAChangeWhoseAnswerWasLostIsMadeOnce(t *testing.T) {
 		t.Errorf("VPCs of 10.77.0.0/16: %d, want only %s, the one answered", len(vpcs.Vpcs), aws.ToString(out.Vpc.VpcId))
 	}
 }
+
+// A test-only request (a reset, a mapping's state) whose connection is
+// dropped is sent again: it sets state, so a second try is safe.
+func TestStateRequestsAreSentAgainAfterADroppedConnection(t *testing.T) {
+	var mu sync.Mutex
+	tries := 0
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		tries++
+		first := tries == 1
+		mu.Unlock()
+		if first {
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer backend.Close()
+	srv := &Server{URL: backend.URL, client: backend.Client()}
+	if err := srv.SetESMState(t.Context(), "uuid-1", "Enabled", "", ""); err != nil {
+		t.Fatalf("after one dropped connection: %v", err)
+	}
+	if tries != 2 {
+		t.Errorf("%d tries, want 2", tries)
+	}
+}
