@@ -73,7 +73,7 @@ func buildMessage(r report.Report, subject, where string, budget int) (message, 
 func encode(r report.Report, subject, where string, d detail, withReport bool) (string, error) {
 	text := summaryText(r, d, where)
 	email := text
-	machine := machineAlert{Subject: subject, Text: text, Summary: summarise(r, d)}
+	machine := machineAlert{ID: r.Trigger.EventID, Subject: subject, Text: text, Summary: summarise(r, d)}
 	if withReport {
 		email = Body(r)
 		machine.Report = &r
@@ -110,7 +110,13 @@ func marshal(v any) (string, error) {
 
 // machineAlert is the JSON tools receive: the report when it fits, or a
 // summary and where the full report is logged.
+//
+// ID is the ID of the event the alert is about, the same on every retry of
+// its run: SNS standard topics do not deduplicate, so a receiver that
+// drops an ID it has seen (a PagerDuty dedup key, an Opsgenie alias) turns
+// the repeat a retry may send into nothing.
 type machineAlert struct {
+	ID         string         `json:"id,omitempty"`
 	Subject    string         `json:"subject"`
 	Text       string         `json:"text"`
 	Summary    alertSummary   `json:"summary"`

@@ -280,3 +280,30 @@ func TestReportLocationNamesTheLogStreamAndRequest(t *testing.T) {
 		}
 	}
 }
+
+// Every JSON alert of a run carries the event's ID, the same when a retry
+// of the run sends it again, so a receiver can drop the repeat; the large
+// report's summary form carries it too.
+func TestJSONAlertCarriesTheEventIDOfItsRun(t *testing.T) {
+	for name, r := range map[string]report.Report{"whole report": brokenReport(), "summary": sweepOf(500)} {
+		r.Trigger.EventID = "5f3b1e2a-7c4d-4e8f-9a0b-1c2d3e4f5a6b"
+		ids := map[string]bool{}
+		for range 2 {
+			_, bodies, _ := published(t, r)
+			// SQS, Lambda and the others take the default body; HTTPS
+			// the chat notification, whose id is the event's too.
+			var machine machineAlert
+			var chat chatNotice
+			if err := json.Unmarshal([]byte(bodies["default"]), &machine); err != nil {
+				t.Fatalf("%s: default body: %v", name, err)
+			}
+			if err := json.Unmarshal([]byte(bodies["https"]), &chat); err != nil {
+				t.Fatalf("%s: https body: %v", name, err)
+			}
+			ids[machine.ID], ids[chat.ID] = true, true
+		}
+		if len(ids) != 1 || !ids[r.Trigger.EventID] {
+			t.Errorf("%s: alert IDs %v, want only the event's", name, ids)
+		}
+	}
+}
