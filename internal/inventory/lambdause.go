@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -79,16 +80,29 @@ func (m mappingUses) apply(workloads []*workload.Workload) {
 // mappings that invoke it (unless a listing already gave them) and its
 // asynchronous destinations. A refusal is recorded in LambdaUse.Unread,
 // not returned: the requirements it could explain stay.
+// The two reads are independent and made at once, each into its own record.
 func (r *Reader) LambdaUse(ctx context.Context, w *workload.Workload) error {
 	u := &w.Function.LambdaUse
+	var mappings, destinations workload.LambdaUse
+	var mappingsErr, destinationsErr error
+	var wg sync.WaitGroup
 	if !u.MappingsRead {
-		if err := r.functionMappings(ctx, w.ID, u); err != nil {
-			return err
-		}
+		wg.Go(func() { mappingsErr = r.functionMappings(ctx, w.ID, &mappings) })
 	}
 	if !u.DestinationsRead {
-		return r.destinations(ctx, w.ID, u)
+		wg.Go(func() { destinationsErr = r.destinations(ctx, w.ID, &destinations) })
 	}
+	wg.Wait()
+	if err := errors.Join(mappingsErr, destinationsErr); err != nil {
+		return err
+	}
+	for _, read := range []workload.LambdaUse{mappings, destinations} {
+		u.EventSources = appendNew(u.EventSources, read.EventSources...)
+		u.Targets = appendNew(u.Targets, read.Targets...)
+		u.Unread = append(u.Unread, read.Unread...)
+	}
+	u.MappingsRead = u.MappingsRead || mappings.MappingsRead
+	u.DestinationsRead = u.DestinationsRead || destinations.DestinationsRead
 	return nil
 }
 
