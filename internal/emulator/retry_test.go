@@ -94,24 +94,8 @@ func TestAChangeWhoseAnswerWasLostIsMadeOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	forward := httputil.NewSingleHostReverseProxy(target)
-	var mu sync.Mutex
-	attempts := 0
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		attempts++
-		first := attempts == 1
-		mu.Unlock()
-		if !first {
-			forward.ServeHTTP(w, r)
-			return
-		}
-		// The change is made; its answer never reaches the caller.
-		forward.ServeHTTP(httptest.NewRecorder(), r)
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			conn.Close()
-		}
-	}))
-	defer proxy.Close()
+	// The change is made; its answer never reaches the caller.
+	proxy, attempts := dropFirst(t, func(r *http.Request) { forward.ServeHTTP(httptest.NewRecorder(), r) }, forward)
 
 	cfg := srv.MustConfig(t)
 	cfg.BaseEndpoint = aws.String(proxy.URL)
@@ -119,8 +103,8 @@ func TestAChangeWhoseAnswerWasLostIsMadeOnce(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateVpc with its first answer lost: %v", err)
 	}
-	if attempts != 2 {
-		t.Errorf("%d attempts, want 2", attempts)
+	if n := attempts(); n != 2 {
+		t.Errorf("%d attempts, want 2", n)
 	}
 	vpcs, err := ec2.NewFromConfig(srv.MustConfig(t)).DescribeVpcs(t.Context(), &ec2.DescribeVpcsInput{
 		Filters: []ec2types.Filter{{Name: aws.String("cidr"), Values: []string{"10.77.0.0/16"}}},
@@ -136,27 +120,42 @@ func TestAChangeWhoseAnswerWasLostIsMadeOnce(t *testing.T) {
 // A test-only request (a reset, a mapping's state) whose connection is
 // dropped is sent again: it sets state, so a second try is safe.
 func TestStateRequestsAreSentAgainAfterADroppedConnection(t *testing.T) {
-	var mu sync.Mutex
-	tries := 0
-	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		tries++
-		first := tries == 1
-		mu.Unlock()
-		if first {
-			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-				conn.Close()
-			}
-			return
-		}
+	backend, tries := dropFirst(t, func(*http.Request) {}, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
-	defer backend.Close()
 	srv := &Server{URL: backend.URL, client: backend.Client()}
 	if err := srv.SetESMState(t.Context(), "uuid-1", "Enabled", "", ""); err != nil {
 		t.Fatalf("after one dropped connection: %v", err)
 	}
-	if tries != 2 {
-		t.Errorf("%d tries, want 2", tries)
+	if n := tries(); n != 2 {
+		t.Errorf("%d tries, want 2", n)
+	}
+}
+
+// dropFirst is a server that hands its first request to first and then
+// closes the connection unanswered, and serves the others with rest. It
+// returns the server (closed with the test) and the count of requests.
+func dropFirst(t *testing.T, first func(*http.Request), rest http.Handler) (*httptest.Server, func() int) {
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		isFirst := n == 1
+		mu.Unlock()
+		if !isFirst {
+			rest.ServeHTTP(w, r)
+			return
+		}
+		first(r)
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return n
 	}
 }
