@@ -145,8 +145,8 @@ func quietLogger(*testing.T) *slog.Logger {
 // functions each, 50 with one), 950 VPC functions and 50 Kafka mappings on
 // 5 clusters, CHECK_CONCURRENCY 8. Measured with callLog's rounds:
 //
-//	sweep, 1,000 workloads   1,243 calls, 351 rounds: 17.6 s at 50 ms a call
-//	sweep, 100 VPCs / 250    698 calls (7.0 a VPC), 107 rounds (1.07 a VPC): 5.4 s
+//	sweep, 1,000 workloads   1,243 calls, 346 rounds: 17.3 s at 50 ms a call
+//	sweep, 100 VPCs / 250    698 calls (7.0 a VPC), 106 rounds (1.06 a VPC): 5.3 s
 //	calls                    ~30 fixed, + 2 a VPC (its DNS attributes),
 //	                         + 1 a VPC function (GetFunction: its state),
 //	                         + 1 simulation a role and 1 a distinct role and
@@ -238,7 +238,7 @@ func TestSweepOfAThousandWorkloadsFitsItsTimeout(t *testing.T) {
 	projected := time.Duration(rounds) * callLatency
 	t.Logf("%d calls (%.1f per VPC), %d rounds (%.2f per VPC): %s at %s a call; took %s at %s: %v",
 		total, float64(total)/float64(vpcs), rounds, float64(rounds)/float64(vpcs), projected, callLatency, elapsed.Round(time.Millisecond), slowCalls, counts)
-	// Measured 351; most are the functions' states, three at a time.
+	// Measured 346; most are the functions' states, three at a time.
 	if limit := 40 + functions/3; rounds > limit {
 		t.Errorf("%d sequential rounds of calls, budget %d", rounds, limit)
 	}
