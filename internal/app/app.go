@@ -243,7 +243,11 @@ func (a *App) runClaimed(ctx context.Context, log *slog.Logger, claim *alertstat
 		}
 		log.Info("resolved workloads", "count", len(workloads))
 		// What the memory holds of them is read beside their check.
-		known = a.readProblems(ctx, workloads)
+		ids := make([]string, len(workloads))
+		for i, w := range workloads {
+			ids[i] = w.ID
+		}
+		known = a.readProblems(ctx, ids)
 		defer known.stop()
 		if remediationErr, err = a.check(ctx, log, rep, workloads); err != nil {
 			return err

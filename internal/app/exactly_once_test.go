@@ -50,11 +50,26 @@ func (c *countingSNS) Publish(ctx context.Context, in *sns.PublishInput, opts ..
 
 // flakyMemory fails the first failProblemWrites writes of open problems;
 // failPageRecords fails as many writes of an event's claim that record an
-// alert's message ID, as throttling would.
+// alert's message ID, as throttling would; with slowProblemReads, reads of
+// problems take that long, and the most at once is kept.
 type flakyMemory struct {
 	alertstate.DynamoDB
 	failProblemWrites atomic.Int32
 	failPageRecords   atomic.Int32
+
+	slowProblemReads         time.Duration
+	problemReads, mostAtOnce atomic.Int32
+}
+
+func (f *flakyMemory) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if pk, _ := in.Key["pk"].(*dbtypes.AttributeValueMemberS); pk != nil && strings.HasPrefix(pk.Value, "problem#") && f.slowProblemReads > 0 {
+		now := f.problemReads.Add(1)
+		defer f.problemReads.Add(-1)
+		for most := f.mostAtOnce.Load(); now > most && !f.mostAtOnce.CompareAndSwap(most, now); most = f.mostAtOnce.Load() {
+		}
+		time.Sleep(f.slowProblemReads)
+	}
+	return f.DynamoDB.GetItem(ctx, in, opts...)
 }
 
 func (f *flakyMemory) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {

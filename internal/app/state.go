@@ -14,7 +14,6 @@ import (
 	"github.com/vpcmedic/vpcmedic/internal/alertstate"
 	"github.com/vpcmedic/vpcmedic/internal/report"
 	"github.com/vpcmedic/vpcmedic/internal/trail"
-	"github.com/vpcmedic/vpcmedic/internal/workload"
 )
 
 // longestRun is the longest a Lambda function runs (its largest timeout):
@@ -156,24 +155,24 @@ type problemRead struct {
 	err     error
 }
 
-// readProblems starts reading the problems of the workloads (nil without
-// a memory).
-func (a *App) readProblems(ctx context.Context, workloads []*workload.Workload) *problems {
-	if a.State == nil || len(workloads) == 0 {
+// readProblems starts reading the problems of the workloads, a few at a
+// time (nil without a memory).
+func (a *App) readProblems(ctx context.Context, workloadIDs []string) *problems {
+	if a.State == nil || len(workloadIDs) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	p := &problems{cancel: cancel, done: make(chan struct{}), read: make(map[string]problemRead, len(workloads))}
-	reads := make([]problemRead, len(workloads))
+	p := &problems{cancel: cancel, done: make(chan struct{}), read: make(map[string]problemRead, len(workloadIDs))}
+	reads := make([]problemRead, len(workloadIDs))
 	go func() {
 		defer close(p.done)
-		_ = each(ctx, len(workloads), a.width(), func(ctx context.Context, i int) error {
-			known, err := a.State.Problem(ctx, workloads[i].ID)
+		_ = each(ctx, len(workloadIDs), a.width(), func(ctx context.Context, i int) error {
+			known, err := a.State.Problem(ctx, workloadIDs[i])
 			reads[i] = problemRead{known, err}
 			return nil
 		})
-		for i, w := range workloads {
-			p.read[w.ID] = reads[i]
+		for i, id := range workloadIDs {
+			p.read[id] = reads[i]
 		}
 	}()
 	return p
@@ -253,16 +252,20 @@ func (a *App) recordPage(ctx context.Context, log *slog.Logger, c *alertstate.Cl
 
 // remember writes the open problems once on-call was told. A record
 // another run changed first is left as that run wrote it.
+//
+// Each workload's record is its own: they are written a few at a time.
 func (a *App) remember(ctx context.Context, log *slog.Logger, c *alertstate.Claim, memories []memory) error {
-	for _, m := range memories {
+	err := each(ctx, len(memories), a.width(), func(ctx context.Context, i int) error {
+		m := memories[i]
 		err := a.State.Remember(ctx, m.workload, m.remember, m.known, a.now())
 		if errors.Is(err, alertstate.ErrConflict) {
 			log.Info("problem recorded by another run first", "workload", m.workload)
-			continue
+			return nil
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if c == nil || c.MessageID == "" || c.Remembered {
 		return nil

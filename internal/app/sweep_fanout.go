@@ -297,9 +297,17 @@ func (a *App) summarise(ctx context.Context, log *slog.Logger, t trail.Trigger, 
 	}
 	err = a.assemble(ctx, log, run, &rep)
 	if err == nil {
+		// Every account's workloads are compared with the memory: read a
+		// few at a time, not one after the other.
+		ids := make([]string, len(rep.Workloads))
+		for i, w := range rep.Workloads {
+			ids[i] = w.ID
+		}
+		known := a.readProblems(ctx, ids)
+		defer known.stop()
 		// A failed change is in the summary; failing here would only
 		// repeat the summary (see sweepShard).
-		err = a.alertRun(ctx, log, claim, &rep, nil, nil)
+		err = a.alertRun(ctx, log, claim, &rep, known, nil)
 	}
 	return rep, a.finishClaim(ctx, log, claim, rep, err)
 }

@@ -344,3 +344,31 @@ func TestShardRefusedThroughTheSendersFaultFailsTheSweep(t *testing.T) {
 		t.Errorf("%d batch calls, want 1: a sender's fault is not retried", len(q.sent))
 	}
 }
+
+// The shard completing a sweep compares every account's workloads with the
+// memory a few at a time, not one after the other: an organisation's
+// summary has thousands of them within one invocation.
+func TestFannedOutSummaryReadsTheMemoryAFewAtATime(t *testing.T) {
+	h := newFanOutHub(t)
+	h.memory.slowProblemReads = 50 * time.Millisecond
+	if _, err := h.entry(t.Context(), sample(t, "sweep/scheduled.json")); err != nil {
+		t.Fatal(err)
+	}
+	shards := h.shards(t)
+	for i := range len(shards) {
+		if i == len(shards)-1 {
+			// The last shard sweeps one member's one workload, then
+			// the summary compares all of them.
+			h.memory.mostAtOnce.Store(0)
+		}
+		if failed := h.deliver(t, shards[i]); len(failed) != 0 {
+			t.Fatalf("shard %d: %v", i, failed)
+		}
+	}
+	if alerts := h.oncall.received(t); len(alerts) != 1 {
+		t.Fatalf("%d alerts, want the summary", len(alerts))
+	}
+	if most := h.memory.mostAtOnce.Load(); most < 2 {
+		t.Errorf("at most %d problem read at once while the summary classified %d broken workloads, want them read together", most, len(h.members))
+	}
+}
