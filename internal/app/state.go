@@ -235,9 +235,12 @@ const pageRecordTries = 5
 // retry of this event from paging again. A claim another run took over
 // meanwhile (ErrConflict) is not retried.
 func (a *App) recordPage(ctx context.Context, log *slog.Logger, c *alertstate.Claim) error {
+	// One time for every try: a try whose answer was lost then wrote
+	// exactly what the next one writes, which DynamoDB shows it (putIf).
+	now := a.now()
 	var err error
 	for try := 1; try <= pageRecordTries; try++ {
-		if err = a.State.SaveClaim(ctx, c, a.now()); err == nil || errors.Is(err, alertstate.ErrConflict) {
+		if err = a.State.SaveClaim(ctx, c, now); err == nil || errors.Is(err, alertstate.ErrConflict) {
 			return err
 		}
 		log.Warn("could not record the alert sent; trying again", "messageId", c.MessageID, "try", try, "error", err.Error())
