@@ -56,6 +56,8 @@ type flakyMemory struct {
 	alertstate.DynamoDB
 	failProblemWrites atomic.Int32
 	failPageRecords   atomic.Int32
+	// losePageRecordAnswers makes as many of those writes, then fails them.
+	losePageRecordAnswers atomic.Int32
 
 	slowProblemReads         time.Duration
 	problemReads, mostAtOnce atomic.Int32
@@ -77,8 +79,16 @@ func (f *flakyMemory) PutItem(ctx context.Context, in *dynamodb.PutItemInput, op
 	if pk != nil && strings.HasPrefix(pk.Value, "problem#") && f.failProblemWrites.Add(-1) >= 0 {
 		return nil, &smithy.GenericAPIError{Code: "InternalServerError", Message: "Internal server error"}
 	}
-	if _, records := in.Item["messageId"]; pk != nil && strings.HasPrefix(pk.Value, "event#") && records && f.failPageRecords.Add(-1) >= 0 {
-		return nil, &smithy.GenericAPIError{Code: "ProvisionedThroughputExceededException", Message: "Rate of requests exceeds the allowed throughput"}
+	if _, records := in.Item["messageId"]; pk != nil && strings.HasPrefix(pk.Value, "event#") && records {
+		if f.failPageRecords.Add(-1) >= 0 {
+			return nil, &smithy.GenericAPIError{Code: "ProvisionedThroughputExceededException", Message: "Rate of requests exceeds the allowed throughput"}
+		}
+		if f.losePageRecordAnswers.Add(-1) >= 0 {
+			if _, err := f.DynamoDB.PutItem(ctx, in, opts...); err != nil {
+				return nil, err
+			}
+			return nil, &smithy.GenericAPIError{Code: "InternalServerError", Message: "Internal server error"}
+		}
 	}
 	return f.DynamoDB.PutItem(ctx, in, opts...)
 }
@@ -221,6 +231,26 @@ func TestThrottledRecordOfASentAlertIsTriedAgain(t *testing.T) {
 	// A duplicate delivery finds the event handled and pages nobody.
 	again := handle(t, d, event)
 	if !strings.Contains(again.Trigger.Skip, "already handled") || publishes.accepted.Load() != 1 {
+		t.Errorf("duplicate: skip %q, %d accepted; want it skipped, one page in all", again.Trigger.Skip, publishes.accepted.Load())
+	}
+}
+
+// A record of the sent alert that DynamoDB made although the run saw it
+// fail is found made by the next try: the run succeeds, one page.
+func TestRecordOfASentAlertWhoseAnswerWasLostStands(t *testing.T) {
+	m, d, publishes, flaky := newFlakyMemoryRun(t)
+	flaky.losePageRecordAnswers.Store(1)
+	// Time passes between the tries, as it does.
+	clock := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	d.App.Now = func() time.Time { clock = clock.Add(time.Minute); return clock }
+	d.App.Sleep = func(context.Context, time.Duration) error { return nil }
+	event := withEventID(t, mappingCreated(t, m.w.ESM), "e-lost-record")
+
+	rep := handle(t, d, event)
+	if rep.Alert == nil || publishes.accepted.Load() != 1 {
+		t.Fatalf("alert %+v, %d accepted; want one sent", rep.Alert, publishes.accepted.Load())
+	}
+	if again := handle(t, d, event); !strings.Contains(again.Trigger.Skip, "already handled") || publishes.accepted.Load() != 1 {
 		t.Errorf("duplicate: skip %q, %d accepted; want it skipped, one page in all", again.Trigger.Skip, publishes.accepted.Load())
 	}
 }
