@@ -101,7 +101,7 @@ func ownRolesAnyOf(t *testing.T, pattern json.RawMessage) (normalised string, ow
 // vpcmedic's own: the member role's), to the hub bus with a role that may only put events there.
 func TestMemberRulesForwardTheHubPatterns(t *testing.T) {
 	hub, member := projectTemplate(t), memberTemplate(t)
-	var want, got []string
+	var want, got, forwarding []string
 	for _, rule := range defaultBusRules(hub.EventRules()) {
 		p, _ := ownRolesAnyOf(t, rule.EventPattern)
 		want = append(want, p)
@@ -116,13 +116,66 @@ func TestMemberRulesForwardTheHubPatterns(t *testing.T) {
 			t.Errorf("rule %s is on %s under %q, want the default bus under Forward", rule.LogicalID, rule.EventBusName, rule.Condition)
 		}
 		var props struct {
-			Targets []struct{ Arn, RoleArn samtemplate.Value }
+			Targets []struct {
+				Arn, RoleArn     samtemplate.Value
+				DeadLetterConfig struct{ Arn samtemplate.Value }
+			}
 		}
 		decode(t, member.Resources[rule.LogicalID].Properties, &props)
 		if len(props.Targets) != 1 || props.Targets[0].Arn.Ref() != "HubEventBusArn" ||
 			props.Targets[0].RoleArn.String() != `{"Fn::GetAtt":["ForwardingRole","Arn"]}` {
 			t.Errorf("rule %s targets %+v, want the HubEventBusArn with the ForwardingRole", rule.LogicalID, props.Targets)
 		}
+		if len(props.Targets) == 1 {
+			if id, att := props.Targets[0].DeadLetterConfig.Arn.GetAtt(); id != "ForwardingDeadLetterQueue" || att != "Arn" {
+				t.Errorf("rule %s: undelivered events go to %s, want the ForwardingDeadLetterQueue", rule.LogicalID, props.Targets[0].DeadLetterConfig.Arn)
+			}
+		}
+		forwarding = append(forwarding, rule.LogicalID)
+	}
+	// The queue takes the undelivered events of those rules, and only theirs.
+	var policy struct {
+		Queues         []samtemplate.Value
+		PolicyDocument struct {
+			Statement []struct {
+				Effect    string
+				Principal struct{ Service string }
+				Action    string
+				Resource  samtemplate.Value
+				Condition struct {
+					ArnEquals map[string][]samtemplate.Value
+				}
+			}
+		}
+	}
+	decode(t, member.Resources["ForwardingDeadLetterQueuePolicy"].Properties, &policy)
+	var admitted []string
+	for _, st := range policy.PolicyDocument.Statement {
+		if st.Effect != "Allow" || st.Principal.Service != "events.amazonaws.com" || st.Action != "sqs:SendMessage" {
+			t.Errorf("dead-letter queue statement %+v, want EventBridge sending messages only", st)
+		}
+		for _, arn := range st.Condition.ArnEquals["aws:SourceArn"] {
+			id, _ := arn.GetAtt()
+			admitted = append(admitted, id)
+		}
+	}
+	slices.Sort(admitted)
+	slices.Sort(forwarding)
+	if !slices.Equal(admitted, forwarding) {
+		t.Errorf("the dead-letter queue admits the rules %v, want the forwarding rules %v", admitted, forwarding)
+	}
+	for _, id := range []string{"ForwardingDeadLetterQueue", "ForwardingDeadLetterQueuePolicy"} {
+		if got := member.Resources[id].Condition; got != "Forward" {
+			t.Errorf("%s exists under %q, want Forward", id, got)
+		}
+	}
+	var queue struct {
+		SqsManagedSseEnabled   bool
+		MessageRetentionPeriod int
+	}
+	decode(t, member.Resources["ForwardingDeadLetterQueue"].Properties, &queue)
+	if !queue.SqsManagedSseEnabled || queue.MessageRetentionPeriod != 14*24*3600 {
+		t.Errorf("forwarding dead-letter queue %+v, want encrypted, keeping events 14 days", queue)
 	}
 	slices.Sort(want)
 	slices.Sort(got)
