@@ -381,15 +381,7 @@ func TestRemediateVPCFunctions(t *testing.T) {
 		if err := s.Err(); err != nil {
 			t.Fatal(err)
 		}
-		oc := newOncall(t, srv)
-		useEmulatorEnv(t, srv)
-		t.Setenv("MODE", "remediate")
-		t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
-		rep := handle(t, buildFromEnv(t, app.OnLambdaChange), functionCreated(t, b.Fn))
-		if len(rep.Workloads) != 1 {
-			t.Fatalf("workloads %+v", rep.Workloads)
-		}
-		w := rep.Workloads[0]
+		_, w, oc := remediateOne(t, srv, functionCreated(t, b.Fn))
 		if w.Before != report.StatusBroken || w.Status != report.StatusBroken {
 			t.Errorf("before %s -> after %s, want broken -> broken (the database pair is not vpcmedic's to add)", w.Before, w.Status)
 		}

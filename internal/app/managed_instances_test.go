@@ -202,15 +202,7 @@ func TestRemediateCreatesTheLogsEndpointOfAManagedInstancesFunction(t *testing.T
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
 	}
-	oc := newOncall(t, srv)
-	useEmulatorEnv(t, srv)
-	t.Setenv("MODE", "remediate")
-	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
-	rep := handle(t, buildFromEnv(t, app.OnLambdaChange), functionCreated(t, fn))
-	if len(rep.Workloads) != 1 {
-		t.Fatalf("workloads %+v", rep.Workloads)
-	}
-	w := rep.Workloads[0]
+	rep, w, oc := remediateOne(t, srv, functionCreated(t, fn))
 	if w.Before != report.StatusBroken || w.Status != report.StatusOK {
 		t.Fatalf("before %s -> after %s; findings %+v; changes %+v", w.Before, w.Status, w.Findings, rep.Changes)
 	}

@@ -192,15 +192,7 @@ func TestRemediateFixesActiveMQMapping(t *testing.T) {
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
 	}
-	oc := newOncall(t, srv)
-	useEmulatorEnv(t, srv)
-	t.Setenv("MODE", "remediate")
-	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
-	rep := handle(t, buildFromEnv(t, app.OnLambdaChange), mappingCreated(t, esm))
-	if len(rep.Workloads) != 1 {
-		t.Fatalf("workloads = %+v", rep.Workloads)
-	}
-	got := rep.Workloads[0]
+	rep, got, oc := remediateOne(t, srv, mappingCreated(t, esm))
 	if got.Kind != report.KindMQESM || got.Before != report.StatusBroken || got.Status != report.StatusOK {
 		t.Fatalf("%s: before %s -> after %s, findings %+v, changes %+v", got.Kind, got.Before, got.Status, got.Findings, rep.Changes)
 	}

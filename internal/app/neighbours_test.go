@@ -36,10 +36,7 @@ func TestRemediationKeepsTheVPCsOtherWorkloadsWorking(t *testing.T) {
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
 	}
-	oc := newOncall(t, srv)
-	useEmulatorEnv(t, srv)
-	t.Setenv("MODE", "remediate")
-	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
+	remediating(t, srv)
 	d := buildFromEnv(t, app.OnLambdaChange)
 
 	rep := handle(t, d, mappingCreated(t, w.ESM))

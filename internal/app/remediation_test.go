@@ -34,11 +34,30 @@ func seedBrokenMSK(t *testing.T) (*emulator.Server, *scenario.MSKWorkload) {
 func brokenMSKToRemediate(t *testing.T) (*emulator.Server, *scenario.MSKWorkload, *oncall) {
 	t.Helper()
 	srv, w := seedBrokenMSK(t)
+	return srv, w, remediating(t, srv)
+}
+
+// remediating points the functions built from the environment at the
+// emulator in remediate mode, alerting a queue that stands for on-call.
+func remediating(t *testing.T, srv *emulator.Server) *oncall {
+	t.Helper()
 	oc := newOncall(t, srv)
 	useEmulatorEnv(t, srv)
 	t.Setenv("MODE", "remediate")
 	t.Setenv("ALERT_TOPIC_ARN", oc.TopicARN)
-	return srv, w, oc
+	return oc
+}
+
+// remediateOne hands a Lambda change event to on-lambda-change in remediate
+// mode and returns its report, the one workload it checked, and on-call.
+func remediateOne(t *testing.T, srv *emulator.Server, event []byte) (report.Report, report.Workload, *oncall) {
+	t.Helper()
+	oc := remediating(t, srv)
+	rep := handle(t, buildFromEnv(t, app.OnLambdaChange), event)
+	if len(rep.Workloads) != 1 {
+		t.Fatalf("workloads %+v, want the one the event names", rep.Workloads)
+	}
+	return rep, rep.Workloads[0], oc
 }
 
 func liveEndpoints(t *testing.T, srv *emulator.Server, vpc string) []ec2types.VpcEndpoint {
