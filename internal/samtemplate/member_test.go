@@ -3,12 +3,10 @@ package samtemplate_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,28 +18,16 @@ import (
 // memberPath is the member account template, relative to the module root.
 const memberPath = "internal/member/member.yaml"
 
-var memberParsed struct {
-	once sync.Once
-	tmpl *samtemplate.Template
-	err  error
-}
+var memberParsed transformedTemplate
 
 // memberTemplate returns internal/member/member.yaml as CloudFormation reads it (Transform passes
 // a template without a Transform through).
 func memberTemplate(t *testing.T) *samtemplate.Template {
 	t.Helper()
-	memberParsed.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		memberParsed.tmpl, memberParsed.err = samtemplate.Transform(ctx, filepath.Join(moduleRoot(t), memberPath))
+	return memberParsed.get(t, func() (string, error) {
+		root, err := samtemplate.ModuleRoot()
+		return filepath.Join(root, memberPath), err
 	})
-	if errors.Is(memberParsed.err, samtemplate.ErrToolsMissing) && testing.Short() {
-		t.Skipf("skipping under -short: %v", memberParsed.err)
-	}
-	if memberParsed.err != nil {
-		t.Fatal(memberParsed.err)
-	}
-	return memberParsed.tmpl
 }
 
 func TestMemberTemplatePassesCfnLintWithoutTransform(t *testing.T) {

@@ -31,33 +31,42 @@ var functionDirs = map[string]string{
 	"SweepFunction":           "sweep",
 }
 
-var transformed struct {
+// transformedTemplate is a template transformed once per test binary.
+type transformedTemplate struct {
 	once sync.Once
 	tmpl *samtemplate.Template
 	err  error
 }
 
-// projectTemplate returns template.yaml transformed once per test binary. Without python3 or
+// get transforms the template at the path path returns, the first time. Without python3 or
 // aws-sam-translator it skips under -short and fails otherwise.
-func projectTemplate(t *testing.T) *samtemplate.Template {
+func (tt *transformedTemplate) get(t *testing.T, path func() (string, error)) *samtemplate.Template {
 	t.Helper()
-	transformed.once.Do(func() {
-		path, err := samtemplate.TemplatePath()
+	tt.once.Do(func() {
+		p, err := path()
 		if err != nil {
-			transformed.err = err
+			tt.err = err
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		transformed.tmpl, transformed.err = samtemplate.Transform(ctx, path)
+		tt.tmpl, tt.err = samtemplate.Transform(ctx, p)
 	})
-	if errors.Is(transformed.err, samtemplate.ErrToolsMissing) && testing.Short() {
-		t.Skipf("skipping under -short: %v", transformed.err)
+	if errors.Is(tt.err, samtemplate.ErrToolsMissing) && testing.Short() {
+		t.Skipf("skipping under -short: %v", tt.err)
 	}
-	if transformed.err != nil {
-		t.Fatal(transformed.err)
+	if tt.err != nil {
+		t.Fatal(tt.err)
 	}
-	return transformed.tmpl
+	return tt.tmpl
+}
+
+var transformed transformedTemplate
+
+// projectTemplate returns template.yaml as CloudFormation reads it.
+func projectTemplate(t *testing.T) *samtemplate.Template {
+	t.Helper()
+	return transformed.get(t, samtemplate.TemplatePath)
 }
 
 func moduleRoot(t *testing.T) string {
