@@ -304,12 +304,7 @@ func TestVPCFunctionDiagnosis(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := emulator.Shared(t)
-			s := scenario.New(srv.MustConfig(t), scenario.WithContext(t.Context()))
-			fn, want := tt.seed(s)
-			if err := s.Err(); err != nil {
-				t.Fatalf("seed: %v", err)
-			}
+			srv, fn, want := seedCase(t, tt.seed)
 			d := build(t, srv, app.OnLambdaChange)
 			rep := handle(t, d, functionCreated(t, fn))
 			if tt.status == report.StatusUnknown {

@@ -160,12 +160,7 @@ func checkMappings(t *testing.T, tests []mappingCase) {
 	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := emulator.Shared(t)
-			s := scenario.New(srv.MustConfig(t), scenario.WithContext(t.Context()))
-			mapping, want := tt.seed(s)
-			if err := s.Err(); err != nil {
-				t.Fatalf("seed: %v", err)
-			}
+			srv, mapping, want := seedCase(t, tt.seed)
 			d := build(t, srv, app.OnLambdaChange)
 			rep := handle(t, d, mappingCreated(t, mapping))
 			wantDiagnosis(t, rep, mapping.UUID, tt.status, want)

@@ -161,6 +161,19 @@ func useEmulatorEnv(t *testing.T, srv *emulator.Server) {
 
 // build wires a function's pipeline against the emulator as Lambda does:
 // runner.Build reading the environment.
+// seedCase seeds the shared emulator with a diagnosis case: the workload it
+// creates (a function, a mapping) and the findings it expects.
+func seedCase[W any](t *testing.T, seed func(*scenario.Scenario) (W, []wantFinding)) (*emulator.Server, W, []wantFinding) {
+	t.Helper()
+	srv := emulator.Shared(t)
+	s := scenario.New(srv.MustConfig(t), scenario.WithContext(t.Context()))
+	fn, want := seed(s)
+	if err := s.Err(); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	return srv, fn, want
+}
+
 func build(t *testing.T, srv *emulator.Server, function string) *runner.Deps {
 	t.Helper()
 	useEmulatorEnv(t, srv)

@@ -30,6 +30,20 @@ func lmiFunction(s *scenario.Scenario, n zonedVPC, subnets scenario.Subnets, tra
 	return cp, fn
 }
 
+// seedLMIFunction seeds the shared emulator with a two-zone VPC and a
+// function on a capacity provider in the subnets chosen, tracing off.
+func seedLMIFunction(t *testing.T, subnets func(zonedVPC) scenario.Subnets) (*emulator.Server, zonedVPC, *scenario.Function) {
+	t.Helper()
+	srv := emulator.Shared(t)
+	s := scenario.New(srv.MustConfig(t), scenario.WithContext(t.Context()))
+	n := twoZones(s)
+	_, fn := lmiFunction(s, n, subnets(n), lambdatypes.TracingModePassThrough)
+	if err := s.Err(); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	return srv, n, fn
+}
+
 func lmiNote() wantFinding {
 	return wantFinding{Check: "managed-instances-network", Severity: report.SeverityInfo, Says: []string{"runs on capacity provider", "execution-role-permissions (VM107) does not apply"}}
 }
@@ -93,12 +107,7 @@ func TestManagedInstancesFunctionDiagnosis(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := emulator.Shared(t)
-			s := scenario.New(srv.MustConfig(t), scenario.WithContext(t.Context()))
-			fn, want := tt.seed(s)
-			if err := s.Err(); err != nil {
-				t.Fatalf("seed: %v", err)
-			}
+			srv, fn, want := seedCase(t, tt.seed)
 			oc := alarmWithOncall(t, srv)
 			rep := handle(t, buildFromEnv(t, app.OnLambdaChange), functionCreated(t, fn))
 			wantDiagnosis(t, rep, fn.ARN, tt.status, want)
@@ -116,13 +125,7 @@ func TestManagedInstancesFunctionDiagnosis(t *testing.T) {
 // or may not give the instances one: the path is unverified, the workload
 // unknown, nobody paged, and the finding says what settles it.
 func TestManagedInstancesInPublicSubnetWithoutPublicIPv4IsUnverified(t *testing.T) {
-	srv := emulator.Shared(t)
-	s := scenario.New(srv.MustConfig(t), scenario.WithContext(t.Context()))
-	n := twoZones(s)
-	_, fn := lmiFunction(s, n, n.Public, lambdatypes.TracingModePassThrough)
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
+	srv, _, fn := seedLMIFunction(t, func(n zonedVPC) scenario.Subnets { return n.Public })
 	oc := alarmWithOncall(t, srv)
 	rep := handle(t, buildFromEnv(t, app.OnLambdaChange), functionCreated(t, fn))
 	if len(rep.Workloads) != 1 {
@@ -173,13 +176,7 @@ func TestManagedInstancesFunctionOnAMissingProviderIsUnresolved(t *testing.T) {
 // The sweep lists functions on Lambda Managed Instances with the others
 // and checks them in their provider's network.
 func TestSweepChecksManagedInstancesFunctions(t *testing.T) {
-	srv := emulator.Shared(t)
-	s := scenario.New(srv.MustConfig(t), scenario.WithContext(t.Context()))
-	n := twoZones(s)
-	_, fn := lmiFunction(s, n, n.Private, lambdatypes.TracingModePassThrough)
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
+	srv, n, fn := seedLMIFunction(t, func(n zonedVPC) scenario.Subnets { return n.Private })
 	rep := handle(t, build(t, srv, app.Sweep), sample(t, "sweep/scheduled.json"))
 	for _, w := range rep.Workloads {
 		if w.ID == fn.ARN {
@@ -195,13 +192,7 @@ func TestSweepChecksManagedInstancesFunctions(t *testing.T) {
 // In remediate mode the missing CloudWatch Logs endpoint is created in the
 // provider's subnets and the function re-checks ok.
 func TestRemediateCreatesTheLogsEndpointOfAManagedInstancesFunction(t *testing.T) {
-	srv := emulator.Shared(t)
-	s := scenario.New(srv.MustConfig(t), scenario.WithContext(t.Context()))
-	n := twoZones(s)
-	_, fn := lmiFunction(s, n, n.Private, lambdatypes.TracingModePassThrough)
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
+	srv, n, fn := seedLMIFunction(t, func(n zonedVPC) scenario.Subnets { return n.Private })
 	rep, w, oc := remediateOne(t, srv, functionCreated(t, fn))
 	if w.Before != report.StatusBroken || w.Status != report.StatusOK {
 		t.Fatalf("before %s -> after %s; findings %+v; changes %+v", w.Before, w.Status, w.Findings, rep.Changes)
