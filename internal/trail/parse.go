@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -126,31 +127,17 @@ func parseAPICall(t Trigger, detail node) (Trigger, error) {
 	t.Resources = []Resource{}
 
 	eventSource := detail.get("eventSource").str()
-	var parse func(*Trigger, node, node) error
-	switch {
-	case t.Source == SourceLambda || eventSource == "lambda.amazonaws.com":
-		t.Source = SourceLambda
-		t.Action = ActionOf(t.EventName)
-		parse = lambdaParsers[t.Action]
-	case t.Source == SourceEC2 || eventSource == "ec2.amazonaws.com":
-		t.Source = SourceEC2
-		t.Action = t.EventName
-		parse = ec2Parsers[t.Action]
-	case t.Source == SourceKafka || eventSource == "kafka.amazonaws.com":
-		t.Source = SourceKafka
-		t.Action = t.EventName
-		parse = kafkaParsers[t.Action]
-	case t.Source == SourceMQ || eventSource == "amazonmq.amazonaws.com":
-		t.Source = SourceMQ
-		t.Action = t.EventName
-		parse = mqParsers[t.Action]
-	case t.Source == SourceRDS || eventSource == "rds.amazonaws.com":
-		t.Source = SourceRDS
-		t.Action = t.EventName
-		parse = rdsParsers[t.Action]
-	default:
+	i := slices.IndexFunc(services, func(s service) bool { return t.Source == s.source || eventSource == s.eventSource })
+	if i < 0 {
 		return t, &Error{EventID: t.EventID, Name: t.EventName, Reason: fmt.Sprintf("unsupported source %q (eventSource %q)", t.Source, eventSource)}
 	}
+	svc := services[i]
+	t.Source, t.Action = svc.source, t.EventName
+	if svc.source == SourceLambda {
+		// Lambda appends an API version to its event names.
+		t.Action = ActionOf(t.EventName)
+	}
+	parse := svc.parsers[t.Action]
 	if parse == nil {
 		return t, &Error{EventID: t.EventID, Name: t.EventName, Reason: fmt.Sprintf("unsupported %s event name", t.Source)}
 	}
@@ -186,4 +173,19 @@ func parseActor(id node) *Actor {
 // missing is the error for a required request member that is absent.
 func missing(member string) error {
 	return fmt.Errorf("requestParameters has no %s", member)
+}
+
+// service is a source of the CloudTrail events vpcmedic reads: the
+// EventBridge source, CloudTrail's eventSource, and a parser per action.
+type service struct {
+	source, eventSource string
+	parsers             map[string]func(*Trigger, node, node) error
+}
+
+var services = []service{
+	{SourceLambda, "lambda.amazonaws.com", lambdaParsers},
+	{SourceEC2, "ec2.amazonaws.com", ec2Parsers},
+	{SourceKafka, "kafka.amazonaws.com", kafkaParsers},
+	{SourceMQ, "amazonmq.amazonaws.com", mqParsers},
+	{SourceRDS, "rds.amazonaws.com", rdsParsers},
 }
