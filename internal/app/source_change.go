@@ -8,16 +8,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	mqtypes "github.com/aws/aws-sdk-go-v2/service/mq/types"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
-	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
 	"github.com/vpcmedic/vpcmedic/internal/inventory"
 	"github.com/vpcmedic/vpcmedic/internal/trail"
 	"github.com/vpcmedic/vpcmedic/internal/workload"
 )
-
-// docDBEngine is the Engine of a DocumentDB cluster in the RDS API.
-const docDBEngine = "docdb"
 
 // sourceChangeWorkloads returns the mappings an Amazon MQ broker, DocumentDB
 // cluster or DB subnet group change can break: those whose event source is
@@ -61,12 +56,12 @@ func (a *App) changedSources(ctx context.Context, inv *inventory.Reader, c *trai
 	case c.BrokerID != "":
 		return brokerSource(ctx, inv, c.BrokerID)
 	case c.ClusterARN != "":
-		if c.Engine != "" && c.Engine != docDBEngine {
+		if c.Engine != "" && c.Engine != inventory.DocDBEngine {
 			return nil, fmt.Sprintf("DB cluster %s runs %s, not DocumentDB: no event source mapping can read from it", c.ClusterARN, c.Engine), nil
 		}
 		return []string{c.ClusterARN}, "", nil
 	case c.SubnetGroup != "":
-		return a.subnetGroupSources(ctx, c.SubnetGroup)
+		return subnetGroupSources(ctx, inv, c.SubnetGroup)
 	}
 	return nil, "", &TerminalError{Err: errors.New("the broker or cluster change names no broker, cluster or DB subnet group")}
 }
@@ -88,29 +83,15 @@ func brokerSource(ctx context.Context, inv *inventory.Reader, id string) ([]stri
 	return []string{aws.ToString(out.BrokerArn)}, "", nil
 }
 
-// subnetGroupSources are the DocumentDB clusters in a DB subnet group: a
-// group names no cluster, and DescribeDBClusters has no filter by group
-// (its filters: clone-group-id, db-cluster-id, db-cluster-resource-id,
-// domain, engine), so the account's DocumentDB clusters are read and those
-// in the group kept.
-func (a *App) subnetGroupSources(ctx context.Context, group string) ([]string, string, error) {
-	if a.Inventory.RDS == nil {
+// subnetGroupSources are the DocumentDB clusters in a DB subnet group,
+// read into inv for their mappings.
+func subnetGroupSources(ctx context.Context, inv *inventory.Reader, group string) ([]string, string, error) {
+	if inv.RDS == nil {
 		return nil, "", errors.New("the RDS client is not configured: the clusters of DB subnet group " + group + " cannot be found")
 	}
-	var sources []string
-	p := rds.NewDescribeDBClustersPaginator(a.Inventory.RDS, &rds.DescribeDBClustersInput{
-		Filters: []rdstypes.Filter{{Name: aws.String("engine"), Values: []string{docDBEngine}}},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, "", fmt.Errorf("describe the DocumentDB clusters of DB subnet group %s: %w", group, err)
-		}
-		for _, c := range page.DBClusters {
-			if strings.EqualFold(aws.ToString(c.DBSubnetGroup), group) && aws.ToString(c.Engine) == docDBEngine {
-				sources = append(sources, aws.ToString(c.DBClusterArn))
-			}
-		}
+	sources, err := inv.DocDBClustersInSubnetGroup(ctx, group)
+	if err != nil {
+		return nil, "", err
 	}
 	if len(sources) == 0 {
 		return nil, fmt.Sprintf("no DocumentDB cluster of this account is in DB subnet group %s", group), nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/mq"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 
 	"github.com/vpcmedic/vpcmedic/internal/app"
 	"github.com/vpcmedic/vpcmedic/internal/emulator"
@@ -32,6 +33,17 @@ type countingMQ struct {
 func (c *countingMQ) DescribeBroker(ctx context.Context, in *mq.DescribeBrokerInput, opts ...func(*mq.Options)) (*mq.DescribeBrokerOutput, error) {
 	c.calls++
 	return c.MQ.DescribeBroker(ctx, in, opts...)
+}
+
+// countingRDS counts the DB cluster reads.
+type countingRDS struct {
+	inventory.RDS
+	calls int
+}
+
+func (c *countingRDS) DescribeDBClusters(ctx context.Context, in *rds.DescribeDBClustersInput, opts ...func(*rds.Options)) (*rds.DescribeDBClustersOutput, error) {
+	c.calls++
+	return c.RDS.DescribeDBClusters(ctx, in, opts...)
 }
 
 // An UpdateBroker that moves the broker to a group without the broker port
@@ -107,9 +119,14 @@ func TestSubnetGroupChangeResolvesTheMappingsOfItsClusters(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := build(t, srv, app.OnLambdaChange)
+	clusters := &countingRDS{RDS: d.App.Inventory.RDS}
+	d.App.Inventory.RDS = clusters
 
 	rep := handle(t, d, sample(t, "on-lambda-change/ModifyDBSubnetGroup-subnets.json"))
 	wantWorkloads(t, rep, workloadKey{report.KindDocDBESM, esm.UUID, n.VPC.ID})
+	if clusters.calls != 1 {
+		t.Errorf("DescribeDBClusters called %d times, want once: the listing that finds the group's clusters serves their mappings", clusters.calls)
+	}
 
 	rep = handle(t, d, sample(t, "on-lambda-change/ModifyDBSubnetGroup-subnets.json", `"shop-subnets"`, `"ledger-subnets"`))
 	wantSkipped(t, rep, "no event source mapping of this account reads from arn:aws:rds:us-east-1:123456789012:cluster:ledger")
